@@ -25,6 +25,13 @@ export interface Helper {
   readonly gplOnly: boolean;
   /** Program type names (`socket_filter`, `kprobe`, …) whose func_proto tables offer the helper. */
   readonly programTypes: readonly string[];
+  /** C name of the `bpf_func_proto` that `ret`/`args`/`gplOnly` come from (e.g. `bpf_get_stackid_proto`). */
+  readonly proto?: string;
+  /**
+   * Other `bpf_func_proto` definitions the kernel returns for this id in some program types
+   * (e.g. `bpf_get_stackid_proto_tp`); their arguments may differ from `args`.
+   */
+  readonly otherProtos?: readonly string[];
 }
 
 const byName = new Map<string, Helper>();

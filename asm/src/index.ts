@@ -15,3 +15,6 @@ export * from './memory.js';
 export * from './load.js';
 export * from './resolve.js';
 export * from './helpers.js';
+export * from './kernel-syntax.js';
+export * from './operation.js';
+export * from './kernel-types.js';
