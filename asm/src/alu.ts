@@ -109,11 +109,14 @@ export function BSwap(dst: Register, bits: 16 | 32 | 64): Instruction {
 }
 
 /**
- * Arena address-space cast: `r1 = addr_space_cast(r2, from, to)`. Requires Linux 6.9.
+ * Arena address-space cast: `r1 = addr_space_cast(r2, dstAs, srcAs)`, converting the pointer in
+ * src from address space `srcAs` to `dstAs` (imm = dstAs << 16 | srcAs, the argument order of
+ * libbpf's `bpf_addr_space_cast` and of the kernel's text). `AddrSpaceCast(R1, R2, 0, 1)` casts an
+ * arena pointer (1) to a kernel pointer (0). Requires Linux 6.9.
  */
-export function AddrSpaceCast(dst: Register, src: Register, from: number, to: number): Instruction {
-  if (!Number.isInteger(from) || from < 0 || from > 0xffff || !Number.isInteger(to) || to < 0 || to > 0xffff) {
-    throw new RangeError(`AddrSpaceCast: address spaces ${String(from)}, ${String(to)} must be 0–65535`);
+export function AddrSpaceCast(dst: Register, src: Register, dstAs: number, srcAs: number): Instruction {
+  if (!Number.isInteger(dstAs) || dstAs < 0 || dstAs > 0xffff || !Number.isInteger(srcAs) || srcAs < 0 || srcAs > 0xffff) {
+    throw new RangeError(`AddrSpaceCast: address spaces ${String(dstAs)}, ${String(srcAs)} must be 0–65535`);
   }
-  return makeInstruction(Class.ALU64 | AluOp.MOV | Source.X, reg('AddrSpaceCast', dst), reg('AddrSpaceCast', src), ADDR_SPACE_CAST, ((from << 16) | to) | 0);
+  return makeInstruction(Class.ALU64 | AluOp.MOV | Source.X, reg('AddrSpaceCast', dst), reg('AddrSpaceCast', src), ADDR_SPACE_CAST, ((dstAs << 16) | srcAs) | 0);
 }

@@ -27,7 +27,7 @@ export type Operation =
   | { kind: 'alu'; op: AluOperation; width: 32 | 64; source: 'imm' | 'reg'; dst: number; src: number; imm: number; bits?: 8 | 16 | 32 }
   /** Byte order: `le`/`be` convert, `swap` always swaps. */
   | { kind: 'endian'; order: 'le' | 'be' | 'swap'; bits: number; dst: number }
-  /** Arena address-space cast (`from` = imm >> 16, `to` = imm & 0xffff). */
+  /** Arena address-space cast from address space `from` (imm & 0xffff) to `to` (imm >> 16). */
   | { kind: 'addr_space_cast'; dst: number; src: number; from: number; to: number }
   /** `if dst cond src|imm goto +off`. */
   | { kind: 'jump'; cond: JumpCondition; width: 32 | 64; source: 'imm' | 'reg'; dst: number; src: number; imm: number; off: number }
@@ -78,7 +78,7 @@ function describeAlu(insn: Instruction, width: 32 | 64): Operation {
   if (name === undefined) return { kind: 'invalid', reason: `unknown ALU opcode ${hex(insn.code)}` };
   if ((name === 'div' || name === 'mod') && insn.off === 1) name = name === 'div' ? 'sdiv' : 'smod';
   if (name === 'mov' && source === 'reg') {
-    if (width === 64 && insn.off === 1) return { kind: 'addr_space_cast', dst: insn.dst, src: insn.src, from: (imm >>> 16) & 0xffff, to: imm & 0xffff };
+    if (width === 64 && insn.off === 1) return { kind: 'addr_space_cast', dst: insn.dst, src: insn.src, from: imm & 0xffff, to: (imm >>> 16) & 0xffff };
     const off = insn.off;
     if (off === 8 || off === 16 || (off === 32 && width === 64)) return { kind: 'alu', op: 'movsx', width, source, dst: insn.dst, src: insn.src, imm, bits: off };
   }

@@ -1,0 +1,30 @@
+/**
+ * `syscalls/`: the only part of tsbpf that talks to the kernel. One dispatch point
+ * ({@link currentBackend}, replaceable with {@link installBackend}), attr layouts with the
+ * kernel's field names, errno → {@link SyscallError}, and one thin typed function per `bpf()`
+ * command. Imports only koffi (lazily) and node.
+ * @module
+ */
+
+export * from './backend.js';
+export * from './errno.js';
+export * from './errors.js';
+export * from './bpf-cmd.js';
+export * from './bpf.js';
+export * from './attr/layout.js';
+export * from './attr/map-create.js';
+export * from './attr/prog-load.js';
+export * from './attr/prog-test-run.js';
+export * from './attr/obj-get-info-by-fd.js';
+export * from './attr/btf-load.js';
+export * from './attr/prog-info.js';
+export * from './attr/map-info.js';
+export * from './verifier-log.js';
+export * from './map-create.js';
+export * from './prog-load.js';
+export * from './prog-test-run.js';
+export * from './obj-get-info-by-fd.js';
+export * from './prog-info.js';
+export * from './map-info.js';
+export * from './btf-load.js';
+export * from './close-fd.js';
