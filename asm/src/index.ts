@@ -18,3 +18,5 @@ export * from './helpers.js';
 export * from './kernel-syntax.js';
 export * from './operation.js';
 export * from './kernel-types.js';
+export * from './llvm-syntax.js';
+export * from './assembler.js';

@@ -1,7 +1,8 @@
 /**
  * One row per instruction form: the builder call, its encoding (hex of the 8 or 16 bytes), the
- * kernel verifier-log text and the LLVM (`llvm-objdump -d`) text. `llvm` is null for forms
- * LLVM 14 does not know (ISA v4 and later), whose text follows newer LLVM.
+ * kernel verifier-log text and the LLVM (`llvm-objdump -d`) text. For forms LLVM 14 knows the
+ * LLVM text is LLVM 14's (test/unit/llvm-oracle.test.ts checks it against llvm-objdump); for
+ * ISA v4 and later forms it is newer LLVM's spelling (checked against LLVM 19 where installed).
  */
 import {
   Add, AddrSpaceCast, And, ArSh, Atomic, BSwap, Call, Div, Exit, Gotol, JEq, JGE, JGT, JLE, JLT, JNE, JSet, JSGE, JSGT, JSLE, JSLT, Ja,
@@ -10,8 +11,8 @@ import {
   type Instruction,
 } from 'ebpf-bytecode-utils';
 
-/** A row: builder result, hex encoding, kernel text (without `N: `), LLVM 14 text (null: v4 form). */
-export type Row = readonly [insn: Instruction, hex: string, kernel: string, llvm: string | null];
+/** A row: builder result, hex encoding, kernel text (without `N: `), LLVM text. */
+export type Row = readonly [insn: Instruction, hex: string, kernel: string, llvm: string];
 
 export const rows: readonly Row[] = [
   // ALU64, immediate and register
@@ -75,23 +76,23 @@ export const rows: readonly Row[] = [
   [ToBE(R1, 32), 'dc01000020000000', '(dc) r1 = be32 r1', 'r1 = be32 r1'],
   [ToBE(R1, 64), 'dc01000040000000', '(dc) r1 = be64 r1', 'r1 = be64 r1'],
   // ISA v4 ALU
-  [SDiv.imm(R1, -3), '37010100fdffffff', '(37) r1 s/= -3', null],
-  [SDiv.reg(R1, R2), '3f21010000000000', '(3f) r1 s/= r2', null],
-  [SDiv.imm32(R1, 3), '3401010003000000', '(34) w1 s/= 3', null],
-  [SDiv.reg32(R1, R2), '3c21010000000000', '(3c) w1 s/= w2', null],
-  [SMod.imm(R1, 3), '9701010003000000', '(97) r1 s%= 3', null],
-  [SMod.reg(R1, R2), '9f21010000000000', '(9f) r1 s%= r2', null],
-  [SMod.imm32(R1, 3), '9401010003000000', '(94) w1 s%= 3', null],
-  [SMod.reg32(R1, R2), '9c21010000000000', '(9c) w1 s%= w2', null],
-  [MovSX.reg(R1, R2, 8), 'bf21080000000000', '(bf) r1 = (s8)r2', null],
-  [MovSX.reg(R1, R2, 16), 'bf21100000000000', '(bf) r1 = (s16)r2', null],
-  [MovSX.reg(R1, R2, 32), 'bf21200000000000', '(bf) r1 = (s32)r2', null],
-  [MovSX.reg32(R1, R2, 8), 'bc21080000000000', '(bc) w1 = (s8)w2', null],
-  [MovSX.reg32(R1, R2, 16), 'bc21100000000000', '(bc) w1 = (s16)w2', null],
-  [BSwap(R1, 16), 'd701000010000000', '(d7) r1 = bswap16 r1', null],
-  [BSwap(R1, 32), 'd701000020000000', '(d7) r1 = bswap32 r1', null],
-  [BSwap(R1, 64), 'd701000040000000', '(d7) r1 = bswap64 r1', null],
-  [AddrSpaceCast(R1, R2, 0, 1), 'bf21010001000000', '(bf) r1 = addr_space_cast(r2, 0, 1)', null],
+  [SDiv.imm(R1, -3), '37010100fdffffff', '(37) r1 s/= -3', 'r1 s/= -3'],
+  [SDiv.reg(R1, R2), '3f21010000000000', '(3f) r1 s/= r2', 'r1 s/= r2'],
+  [SDiv.imm32(R1, 3), '3401010003000000', '(34) w1 s/= 3', 'w1 s/= 3'],
+  [SDiv.reg32(R1, R2), '3c21010000000000', '(3c) w1 s/= w2', 'w1 s/= w2'],
+  [SMod.imm(R1, 3), '9701010003000000', '(97) r1 s%= 3', 'r1 s%= 3'],
+  [SMod.reg(R1, R2), '9f21010000000000', '(9f) r1 s%= r2', 'r1 s%= r2'],
+  [SMod.imm32(R1, 3), '9401010003000000', '(94) w1 s%= 3', 'w1 s%= 3'],
+  [SMod.reg32(R1, R2), '9c21010000000000', '(9c) w1 s%= w2', 'w1 s%= w2'],
+  [MovSX.reg(R1, R2, 8), 'bf21080000000000', '(bf) r1 = (s8)r2', 'r1 = (s8)r2'],
+  [MovSX.reg(R1, R2, 16), 'bf21100000000000', '(bf) r1 = (s16)r2', 'r1 = (s16)r2'],
+  [MovSX.reg(R1, R2, 32), 'bf21200000000000', '(bf) r1 = (s32)r2', 'r1 = (s32)r2'],
+  [MovSX.reg32(R1, R2, 8), 'bc21080000000000', '(bc) w1 = (s8)w2', 'w1 = (s8)w2'],
+  [MovSX.reg32(R1, R2, 16), 'bc21100000000000', '(bc) w1 = (s16)w2', 'w1 = (s16)w2'],
+  [BSwap(R1, 16), 'd701000010000000', '(d7) r1 = bswap16 r1', 'r1 = bswap16 r1'],
+  [BSwap(R1, 32), 'd701000020000000', '(d7) r1 = bswap32 r1', 'r1 = bswap32 r1'],
+  [BSwap(R1, 64), 'd701000040000000', '(d7) r1 = bswap64 r1', 'r1 = bswap64 r1'],
+  [AddrSpaceCast(R1, R2, 0, 1), 'bf21010001000000', '(bf) r1 = addr_space_cast(r2, 0, 1)', 'r1 = addr_space_cast(r2, 0, 1)'],
   // Jumps
   [Ja(3), '0500030000000000', '(05) goto pc+3', 'goto +3'],
   [Ja(-1), '0500ffff00000000', '(05) goto pc-1', 'goto -1'],
@@ -139,38 +140,38 @@ export const rows: readonly Row[] = [
   [JSLT.reg32(R1, R2, 1), 'ce21010000000000', '(ce) if w1 s< w2 goto pc+1', 'if w1 s< w2 goto +1'],
   [JSLE.imm32(R1, 5, 1), 'd601010005000000', '(d6) if w1 s<= 0x5 goto pc+1', 'if w1 s<= 5 goto +1'],
   [JSLE.reg32(R1, R2, 1), 'de21010000000000', '(de) if w1 s<= w2 goto pc+1', 'if w1 s<= w2 goto +1'],
-  [Gotol(70000), '0600000070110100', '(06) gotol pc+70000', null],
-  [MayGoto(4), 'e500040000000000', '(e5) may_goto pc+4', null],
+  [Gotol(70000), '0600000070110100', '(06) gotol pc+70000', 'gotol +70000'],
+  [MayGoto(4), 'e500040000000000', '(e5) may_goto pc+4', 'may_goto +4'],
   // Calls and exit
   [Call.helper(1), '8500000001000000', '(85) call bpf_map_lookup_elem#1', 'call 1'],
   [Call.helper(14), '850000000e000000', '(85) call bpf_get_current_pid_tgid#14', 'call 14'],
   [Call.subprog(5), '8510000005000000', '(85) call pc+5', 'call 5'],
-  [Call.kfunc(12345), '8520000039300000', '(85) call kernel-function#12345', null],
+  [Call.kfunc(12345), '8520000039300000', '(85) call kernel-function#12345', 'call 12345'],
   [Exit(), '9500000000000000', '(95) exit', 'exit'],
   // ld_imm64, every pseudo source
   [LoadImm64(R1, 0x1122334455667788n), '18010000887766550000000044332211', '(18) r1 = 0x1122334455667788', 'r1 = 1234605616436508552 ll'],
   [LoadImm64(R2, -1), '18020000ffffffff00000000ffffffff', '(18) r2 = 0xffffffffffffffff', 'r2 = -1 ll'],
-  [LoadMapPtr(R1, 4), '18110000040000000000000000000000', '(18) r1 = 0x4', 'r1 = 4 ll'],
-  [LoadMapValue(R1, 4, 16), '18210000040000000000000010000000', '(18) r1 = 0x1000000004', 'r1 = 68719476740 ll'],
-  [LoadBtfId(R1, 100), '18310000640000000000000000000000', '(18) r1 = 0x64', 'r1 = 100 ll'],
-  [LoadFunc(R2, 6), '18420000060000000000000000000000', '(18) r2 = 0x6', 'r2 = 6 ll'],
-  [LoadMapIdx(R1, 0), '18510000000000000000000000000000', '(18) r1 = 0x0', 'r1 = 0 ll'],
-  [LoadMapIdxValue(R1, 1, 8), '18610000010000000000000008000000', '(18) r1 = 0x800000001', 'r1 = 34359738369 ll'],
+  [LoadMapPtr(R1, 4), '18110000040000000000000000000000', '(18) r1 = 0x4', 'ld_pseudo\tr1, 1, 4'],
+  [LoadMapValue(R1, 4, 16), '18210000040000000000000010000000', '(18) r1 = 0x1000000004', 'ld_pseudo\tr1, 2, 4'],
+  [LoadBtfId(R1, 100), '18310000640000000000000000000000', '(18) r1 = 0x64', 'ld_pseudo\tr1, 3, 100'],
+  [LoadFunc(R2, 6), '18420000060000000000000000000000', '(18) r2 = 0x6', 'ld_pseudo\tr2, 4, 6'],
+  [LoadMapIdx(R1, 0), '18510000000000000000000000000000', '(18) r1 = 0x0', 'ld_pseudo\tr1, 5, 0'],
+  [LoadMapIdxValue(R1, 1, 8), '18610000010000000000000008000000', '(18) r1 = 0x800000001', 'ld_pseudo\tr1, 6, 1'],
   // Legacy packet loads
   [LoadAbs(Size.B, 23), '3000000017000000', '(30) r0 = *(u8 *)skb[23]', 'r0 = *(u8 *)skb[23]'],
   [LoadAbs(Size.H, 12), '280000000c000000', '(28) r0 = *(u16 *)skb[12]', 'r0 = *(u16 *)skb[12]'],
   [LoadAbs(Size.W, 26), '200000001a000000', '(20) r0 = *(u32 *)skb[26]', 'r0 = *(u32 *)skb[26]'],
-  [LoadInd(Size.B, R1, 4), '5010000004000000', '(50) r0 = *(u8 *)skb[r1 + 4]', 'r0 = *(u8 *)skb[r1 + 4]'],
-  [LoadInd(Size.H, R1, 4), '4810000004000000', '(48) r0 = *(u16 *)skb[r1 + 4]', 'r0 = *(u16 *)skb[r1 + 4]'],
-  [LoadInd(Size.W, R1, 4), '4010000004000000', '(40) r0 = *(u32 *)skb[r1 + 4]', 'r0 = *(u32 *)skb[r1 + 4]'],
+  [LoadInd(Size.B, R1, 4), '5010000004000000', '(50) r0 = *(u8 *)skb[r1 + 4]', 'r0 = *(u8 *)skb[r1]'],
+  [LoadInd(Size.H, R1, 4), '4810000004000000', '(48) r0 = *(u16 *)skb[r1 + 4]', 'r0 = *(u16 *)skb[r1]'],
+  [LoadInd(Size.W, R1, 4), '4010000004000000', '(40) r0 = *(u32 *)skb[r1 + 4]', 'r0 = *(u32 *)skb[r1]'],
   // Loads and stores
   [LoadMem(R0, R1, 0, Size.B), '7110000000000000', '(71) r0 = *(u8 *)(r1 +0)', 'r0 = *(u8 *)(r1 + 0)'],
   [LoadMem(R0, R1, 2, Size.H), '6910020000000000', '(69) r0 = *(u16 *)(r1 +2)', 'r0 = *(u16 *)(r1 + 2)'],
   [LoadMem(R0, R1, 4, Size.W), '6110040000000000', '(61) r0 = *(u32 *)(r1 +4)', 'r0 = *(u32 *)(r1 + 4)'],
   [LoadMem(R0, R10, -8, Size.DW), '79a0f8ff00000000', '(79) r0 = *(u64 *)(r10 -8)', 'r0 = *(u64 *)(r10 - 8)'],
-  [LoadMemSX(R0, R1, 1, Size.B), '9110010000000000', '(91) r0 = *(s8 *)(r1 +1)', null],
-  [LoadMemSX(R0, R1, 2, Size.H), '8910020000000000', '(89) r0 = *(s16 *)(r1 +2)', null],
-  [LoadMemSX(R0, R1, -4, Size.W), '8110fcff00000000', '(81) r0 = *(s32 *)(r1 -4)', null],
+  [LoadMemSX(R0, R1, 1, Size.B), '9110010000000000', '(91) r0 = *(s8 *)(r1 +1)', 'r0 = *(s8 *)(r1 + 1)'],
+  [LoadMemSX(R0, R1, 2, Size.H), '8910020000000000', '(89) r0 = *(s16 *)(r1 +2)', 'r0 = *(s16 *)(r1 + 2)'],
+  [LoadMemSX(R0, R1, -4, Size.W), '8110fcff00000000', '(81) r0 = *(s32 *)(r1 -4)', 'r0 = *(s32 *)(r1 - 4)'],
   [StoreMem(R10, -1, R1, Size.B), '731affff00000000', '(73) *(u8 *)(r10 -1) = r1', '*(u8 *)(r10 - 1) = r1'],
   [StoreMem(R10, -2, R1, Size.H), '6b1afeff00000000', '(6b) *(u16 *)(r10 -2) = r1', '*(u16 *)(r10 - 2) = r1'],
   [StoreMem(R10, -4, R1, Size.W), '631afcff00000000', '(63) *(u32 *)(r10 -4) = r1', '*(u32 *)(r10 - 4) = r1'],
@@ -180,7 +181,7 @@ export const rows: readonly Row[] = [
   [StoreImm(R10, -4, -7, Size.W), '620afcfff9ffffff', '(62) *(u32 *)(r10 -4) = -7', '*(u32 *)(r10 - 4) = -7'],
   [StoreImm(R10, -8, 0, Size.DW), '7a0af8ff00000000', '(7a) *(u64 *)(r10 -8) = 0', '*(u64 *)(r10 - 8) = 0'],
   // Atomics
-  [Atomic.add(R1, 0, R2, Size.W), 'c321000000000000', '(c3) lock *(u32 *)(r1 +0) += r2', 'lock *(u32 *)(r1 + 0) += w2'],
+  [Atomic.add(R1, 0, R2, Size.W), 'c321000000000000', '(c3) lock *(u32 *)(r1 +0) += r2', 'lock *(u32 *)(r1 + 0) += r2'],
   [Atomic.add(R1, 8, R2, Size.DW), 'db21080000000000', '(db) lock *(u64 *)(r1 +8) += r2', 'lock *(u64 *)(r1 + 8) += r2'],
   [Atomic.or(R1, 0, R2, Size.DW), 'db21000040000000', '(db) lock *(u64 *)(r1 +0) |= r2', 'lock *(u64 *)(r1 + 0) |= r2'],
   [Atomic.and(R1, 0, R2, Size.DW), 'db21000050000000', '(db) lock *(u64 *)(r1 +0) &= r2', 'lock *(u64 *)(r1 + 0) &= r2'],
@@ -194,8 +195,8 @@ export const rows: readonly Row[] = [
   [Atomic.xchg(R1, 0, R2, Size.W), 'c3210000e1000000', '(c3) r2 = atomic_xchg((u32 *)(r1 +0), r2)', 'w2 = xchg32_32(r1 + 0, w2)'],
   [Atomic.cmpxchg(R1, 0, R2, Size.DW), 'db210000f1000000', '(db) r0 = atomic64_cmpxchg((u64 *)(r1 +0), r0, r2)', 'r0 = cmpxchg_64(r1 + 0, r0, r2)'],
   [Atomic.cmpxchg(R1, 0, R2, Size.W), 'c3210000f1000000', '(c3) r0 = atomic_cmpxchg((u32 *)(r1 +0), r0, r2)', 'w0 = cmpxchg32_32(r1 + 0, w0, w2)'],
-  [Atomic.loadAcquire(R0, R1, 0, Size.B), 'd310000000010000', '(d3) r0 = load_acquire((u8 *)(r1 +0))', null],
-  [Atomic.loadAcquire(R0, R1, 8, Size.DW), 'db10080000010000', '(db) r0 = load_acquire((u64 *)(r1 +8))', null],
-  [Atomic.storeRelease(R1, 0, R2, Size.H), 'cb21000010010000', '(cb) store_release((u16 *)(r1 +0), r2)', null],
-  [Atomic.storeRelease(R1, -8, R2, Size.DW), 'db21f8ff10010000', '(db) store_release((u64 *)(r1 -8), r2)', null],
+  [Atomic.loadAcquire(R0, R1, 0, Size.B), 'd310000000010000', '(d3) r0 = load_acquire((u8 *)(r1 +0))', 'w0 = load_acquire((u8 *)(r1 + 0))'],
+  [Atomic.loadAcquire(R0, R1, 8, Size.DW), 'db10080000010000', '(db) r0 = load_acquire((u64 *)(r1 +8))', 'r0 = load_acquire((u64 *)(r1 + 8))'],
+  [Atomic.storeRelease(R1, 0, R2, Size.H), 'cb21000010010000', '(cb) store_release((u16 *)(r1 +0), r2)', 'store_release((u16 *)(r1 + 0), w2)'],
+  [Atomic.storeRelease(R1, -8, R2, Size.DW), 'db21f8ff10010000', '(db) store_release((u64 *)(r1 -8), r2)', 'store_release((u64 *)(r1 - 8), r2)'],
 ];
