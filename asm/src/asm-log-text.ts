@@ -65,6 +65,7 @@ function isRegisterToken(token: string): boolean {
  *   `R0 !read_ok` (an upper-case `R`, digits, then `=`, `_`, or a blank and a letter or `!`);
  * - callee frames' state: `frame1: R1=ctx() R10=fp0`;
  * - the `llvm-objdump` file heading `prog.o:	file format elf64-bpf`;
+ * - bpftool's function headings in `prog dump xlated`: `int xdp_prog(struct xdp_md * ctx):`;
  * - sentences: two words that are not mnemonics or registers followed by more text, like the
  *   verifier's error messages (`invalid access to map value, value_size=8 off=8 size=8`,
  *   `unreachable insn 5`, `At program exit the register R0 has …`).
@@ -87,6 +88,7 @@ export function isLogText(text: string, start: number, end: number): boolean {
   if (text.startsWith('frame', start) && isDigit(text.charCodeAt(start + 5))) return true; // frame1: R1=ctx() …
   const line = text.slice(start, end);
   if (/^\S+:\s+file format /.test(line)) return true;
+  if (/^[A-Za-z_][\w \t*]*\(.*\):$/.test(line)) return true; // bpftool: `int xdp_prog(struct xdp_md * ctx):`
   // A sentence: word word more…
   const tokens = line.split(/\s+/, 4).filter((t) => t.length > 0);
   if (tokens.length < 3) return false;

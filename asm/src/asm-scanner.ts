@@ -85,9 +85,12 @@ export function isIdentPart(c: number): boolean {
   return isIdentStart(c) || isDigit(c);
 }
 
-/** Whether `c` is a blank inside a line. */
+const NBSP = 0xa0;
+const BOM = 0xfeff;
+
+/** Whether `c` is a blank inside a line (also a no-break space or a byte-order mark, as pasted text has them). */
 export function isBlank(c: number): boolean {
-  return c === Ch.SPACE || c === Ch.TAB || c === Ch.CR || c === Ch.VT || c === Ch.FF;
+  return c === Ch.SPACE || c === Ch.TAB || c === Ch.CR || c === Ch.VT || c === Ch.FF || c === NBSP || c === BOM;
 }
 
 const MAX_DIGITS = 40;
@@ -183,7 +186,7 @@ export class Scanner {
           this.blockEnd = close < 0 ? -2 : close;
           p = end;
         }
-      } else if (c === Ch.CR || c === Ch.VT || c === Ch.FF) {
+      } else if (c === Ch.CR || c === Ch.VT || c === Ch.FF || c === NBSP || c === BOM) {
         p++;
       } else {
         break;

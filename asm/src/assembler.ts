@@ -16,7 +16,7 @@
  *   `call pc+5`, `call kernel-function#1234`, `r0 = *(s8 *)(r1 +4)`,
  *   `r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)`, `r0 = atomic_cmpxchg((u32 *)(r1 +0), r0, r2)`,
  *   `r1 = le16 r1`, `r0 = *(u32 *)skb[r1 + 4]`, `r1 = 0x1122334455667788`, plus bpftool's names
- *   for `ld_imm64` pseudo sources (`map[id:4]`, `map[id:4][0]+16`, `map[idx:1]+8`,
+ *   for `ld_imm64` pseudo sources (`map[id:4]`, `map[fd:4][0]+16`, `map[idx:1]+8`,
  *   `subprog[+6]`; see {@link pseudoImmName}).
  *
  * Numeric jump offsets are encoded as written, as `llvm-mc` does; labels resolve through
@@ -509,7 +509,7 @@ class Parser {
       sc.p += REG_LENGTH(rr);
       return makeInstruction(cls | op | Source.X, r & 15, rr & 15, off, 0);
     }
-    if (rr === -2) sc.expected('a register or a number');
+    if (rr === -2) sc.expected('a register');
     return makeInstruction(cls | op | Source.K, r & 15, 0, off, this.imm32('a register or a number'));
   }
 
@@ -660,7 +660,7 @@ class Parser {
     sc.skipBlanks();
     const keyPos = sc.p;
     const key = sc.readIdent();
-    if (word === 'ksym' ? key !== 'id' : key !== 'id' && key !== 'idx') sc.fail(`expected ${word === 'ksym' ? "'id'" : "'id' or 'idx'"}, found ${sc.describe(keyPos)}`, keyPos);
+    if (word === 'ksym' ? key !== 'id' : key !== 'fd' && key !== 'id' && key !== 'idx') sc.fail(`expected ${word === 'ksym' ? "'id'" : "'fd', 'id' or 'idx'"}, found ${sc.describe(keyPos)}`, keyPos);
     sc.expectChar(Ch.COLON, ':');
     const n = this.imm32('a number');
     sc.expectChar(Ch.RBRACKET, ']');
@@ -674,7 +674,8 @@ class Parser {
       }
       return makeInstruction(LD_IMM64, d, Pseudo.BTF_ID, 0, wide(n, fd));
     }
-    if (key === 'id') {
+    // `map[fd:N]` is ours (raw bytecode holds an fd); bpftool prints `map[id:N]` for loaded programs.
+    if (key === 'fd' || key === 'id') {
       if (!sc.eat(Ch.LBRACKET)) return makeInstruction(LD_IMM64, d, Pseudo.MAP_FD, 0, wide(n, 0));
       sc.skipBlanks();
       const keyAt = sc.p;
@@ -805,7 +806,7 @@ class Parser {
         imm = 0;
       }
     } else {
-      if (rr === -2) sc.expected('a register or a number');
+      if (rr === -2) sc.expected('a register');
       code = Class.LD | Mode.ABS | this.size;
       imm = this.imm32('a register or a number');
     }
@@ -826,7 +827,7 @@ class Parser {
       sc.p += REG_LENGTH(rr);
       return makeInstruction(Class.STX | Mode.MEM | this.size, this.base, rr & 15, this.offset, 0);
     }
-    if (rr === -2) sc.expected('a register or a number');
+    if (rr === -2) sc.expected('a register');
     return makeInstruction(Class.ST | Mode.MEM | this.size, this.base, 0, this.offset, this.imm32('a register or a number'));
   }
 
@@ -1022,7 +1023,7 @@ class Parser {
       code = cls | op | Source.X;
       src = rr & 15;
     } else {
-      if (rr === -2) sc.expected('a register or a number');
+      if (rr === -2) sc.expected('a register');
       code = cls | op | Source.K;
       imm = this.imm32('a register or a number');
     }
@@ -1263,7 +1264,7 @@ class Parser {
  *
  * Throws {@link AsmSyntaxError} for anything else.
  */
-export function parse(text: string): ProgramItem[] {
+export function parseAssembly(text: string): ProgramItem[] {
   return new Parser(text).run().items;
 }
 
@@ -1279,7 +1280,7 @@ function resolveMessage(insn: Instruction, symbol: string): string {
 }
 
 /**
- * Assembles text (see {@link parse}) and resolves it: labels to offsets, `r1 = NAME ll` to maps
+ * Assembles text (see {@link parseAssembly}) and resolves it: labels to offsets, `r1 = NAME ll` to maps
  * in `options.maps` (or to a subprogram's address when NAME is a label), and calls by name to
  * subprograms, helpers or kfuncs in `options.kfuncs`. Every error, including an unknown label or
  * a jump out of range, is an {@link AsmSyntaxError} at the line and column that caused it.
@@ -1312,8 +1313,8 @@ export function assemble(text: string, options?: AssembleOptions): AssembledProg
  *
  * | src | text |
  * |---|---|
- * | 1 `MAP_FD` | `map[id:4]` |
- * | 2 `MAP_VALUE` | `map[id:4][0]+16` |
+ * | 1 `MAP_FD` | `map[fd:4]` (bpftool prints `map[id:4]` for loaded programs; both are read) |
+ * | 2 `MAP_VALUE` | `map[fd:4][0]+16` |
  * | 3 `BTF_ID` | `ksym[id:100]`, `ksym[id:100][fd:3]` (ours) |
  * | 4 `FUNC` | `subprog[+6]` |
  * | 5 `MAP_IDX` | `map[idx:1]` (ours) |
@@ -1327,9 +1328,9 @@ export function pseudoImmName(insn: Instruction, fullImm: bigint): string | unde
   const hi = Number((fullImm >> 32n) & 0xffffffffn);
   switch (insn.src) {
     case Pseudo.MAP_FD:
-      return hi === 0 ? `map[id:${lo}]` : undefined;
+      return hi === 0 ? `map[fd:${lo}]` : undefined;
     case Pseudo.MAP_VALUE:
-      return `map[id:${lo}][0]+${hi}`;
+      return `map[fd:${lo}][0]+${hi}`;
     case Pseudo.BTF_ID:
       return hi === 0 ? `ksym[id:${lo}]` : `ksym[id:${lo}][fd:${hi}]`;
     case Pseudo.FUNC:

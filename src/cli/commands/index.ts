@@ -1,0 +1,24 @@
+/**
+ * The registry of `tsbpf` subcommands. Adding a command is one file in this folder (exporting a
+ * {@link Command}) and one line here. Commands load lazily, so `tsbpf asm` never loads what
+ * `tsbpf kload` needs.
+ * @module
+ */
+
+import type { Command } from '../command.js';
+
+/** A registered command: its one-line summary (for `tsbpf --help`) and how to load it. */
+export interface CommandEntry {
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Loads the command's module. */
+  readonly load: () => Promise<Command>;
+}
+
+/** Every command, by the word that follows `tsbpf`. */
+export const commands: Readonly<Record<string, CommandEntry>> = {
+  asm: { summary: 'assemble LLVM or kernel-syntax text to raw bytes', load: async () => (await import('./asm.js')).asm },
+  disasm: { summary: 'disassemble raw bytes to kernel (default) or LLVM syntax', load: async () => (await import('./disasm.js')).disasm },
+  kload: { summary: 'load program specs into the running kernel; print the verifier verdict', load: async () => (await import('./kload.js')).kload },
+  krun: { summary: 'load program specs and run them with BPF_PROG_TEST_RUN', load: async () => (await import('./krun.js')).krun },
+};
