@@ -3,7 +3,7 @@
 // closing line `N passed, N failed, N skipped` (CI reads it). The type check counts as one test.
 //
 // Usage: node scripts/run-tests.js [PATTERN]   (PATTERN filters test files, a regular expression)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -25,25 +25,31 @@ if (tsc.status === 0) {
   console.log('type check: FAILED');
 }
 
-const uvu = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern, '-c=false'],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FORCE_COLOR: '0' } },
-);
-const out = uvu.stdout ?? '';
-process.stdout.write(out);
+// Stream the runner's output as it comes (a long suite shows progress) and keep it for the summary.
+const uvu = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern, '-c=false'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
+let out = '';
+uvu.stdout.setEncoding('utf8');
+uvu.stdout.on('data', (chunk) => {
+  out += chunk;
+  process.stdout.write(chunk);
+});
+const status = await new Promise((resolve) => uvu.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? NaN);
 const done = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? NaN);
 const skips = Number(/Skipped:\s+(\d+)/.exec(out)?.[1] ?? 0);
 if (Number.isNaN(total) || Number.isNaN(done)) {
   // The runner died before its summary (a crash or a syntax error): count it as a failure.
   failed += 1;
-  console.log(`test runner exited with status ${uvu.status} and no summary`);
+  console.log(`test runner exited with status ${status} and no summary`);
 } else {
   passed += done;
   failed += total - done; // uvu's Total excludes skipped tests
   skipped += skips;
-  if (uvu.status !== 0 && total === done) failed += 1;
+  if (status !== 0 && total === done) failed += 1;
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);

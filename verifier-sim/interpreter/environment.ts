@@ -1,0 +1,48 @@
+/**
+ * The deterministic stand-ins for the world outside a program: time, the current task, the CPU,
+ * random numbers and stacks. A test sets what it needs; the rest has fixed defaults.
+ * @module
+ */
+
+/** What helpers like `bpf_ktime_get_ns` and `bpf_get_current_pid_tgid` return. */
+export interface Environment {
+  /** `bpf_ktime_get_ns` (and `_boot_ns`, `_coarse_ns`, `_tai_ns`) returns this, then adds {@link ktimeStepNs}. */
+  readonly ktimeNs: bigint;
+  /** Nanoseconds added after each time read (0: time stands still). */
+  readonly ktimeStepNs: bigint;
+  /** `bpf_get_current_pid_tgid`: `tgid << 32 | pid`. */
+  readonly pidTgid: bigint;
+  /** `bpf_get_current_uid_gid`: `gid << 32 | uid`. */
+  readonly uidGid: bigint;
+  /** `bpf_get_current_comm` (truncated to 15 bytes and NUL-terminated). */
+  readonly comm: string;
+  /** Seed of `bpf_get_prandom_u32` (a xorshift32 sequence; 0 is replaced by 1). */
+  readonly seed: number;
+  /** `bpf_get_smp_processor_id`, and the CPU whose per-CPU values the program sees. */
+  readonly cpu: number;
+  /** Kernel stack `bpf_get_stackid` records (instruction pointers, innermost first). */
+  readonly kernelStack: readonly bigint[];
+  /** User stack `bpf_get_stackid` records with `BPF_F_USER_STACK`. */
+  readonly userStack: readonly bigint[];
+  /** Memory only `bpf_probe_read*` can reach: e.g. a string a tracepoint argument points to. */
+  readonly memory: readonly { readonly address: bigint; readonly bytes: Uint8Array }[];
+}
+
+/** The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`, seed 1, CPU 0. */
+export const defaultEnvironment: Environment = {
+  ktimeNs: 1_000_000_000n,
+  ktimeStepNs: 1_000n,
+  pidTgid: (4242n << 32n) | 4242n,
+  uidGid: (1000n << 32n) | 1000n,
+  comm: 'tsbpf',
+  seed: 1,
+  cpu: 0,
+  kernelStack: [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n],
+  userStack: [0x401010n, 0x401020n],
+  memory: [],
+};
+
+/** `defaultEnvironment` with the fields of `partial` in place. */
+export function makeEnvironment(partial?: Partial<Environment>): Environment {
+  return { ...defaultEnvironment, ...partial };
+}
