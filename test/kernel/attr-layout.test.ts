@@ -8,6 +8,11 @@ import { existsSync } from 'node:fs';
 import {
   BpfCmd,
   btfLoadAttr,
+  enableStatsAttr,
+  getIdAttr,
+  mapBatchAttr,
+  mapElemAttr,
+  objPinAttr,
   mapCreateAttr,
   mapInfoLayout,
   objGetInfoByFdAttr,
@@ -26,7 +31,10 @@ const register = (name: string, fn: () => void) => {
 };
 if (!existsSync(BTF_PATH)) console.log(`skip: attr layout vs kernel BTF: ${BTF_PATH} does not exist (kernel without CONFIG_DEBUG_INFO_BTF)`);
 
-const layouts: Layout[] = [mapCreateAttr, progLoadAttr, progTestRunAttr, objGetInfoByFdAttr, btfLoadAttr, progInfoLayout, mapInfoLayout];
+const layouts: Layout[] = [
+  mapCreateAttr, progLoadAttr, progTestRunAttr, objGetInfoByFdAttr, btfLoadAttr, progInfoLayout, mapInfoLayout,
+  mapElemAttr, mapBatchAttr, objPinAttr, getIdAttr, enableStatsAttr,
+];
 
 /** The members of the kernel structure a layout describes. */
 function kernelMembers(layout: Layout): FlatMember[] {

@@ -1,0 +1,119 @@
+// Map element costs from JS (tsbpf) against the same loops in C (bench/maps.c, compiled here with
+// gcc into a temp dir; raw syscall(SYS_bpf), no libbpf): single-element lookup and update of a
+// hash map, and batch lookup throughput. Targets: JS within 1.3× of C; batch ≥ 5 M entries/s.
+// C and JS rounds alternate so that machine noise hits both; the table shows medians of CPU time
+// (user + system, process-wide: process.cpuUsage() here, CLOCK_PROCESS_CPUTIME_ID in C), which,
+// unlike wall time, does not count waiting for a CPU on a loaded machine.
+//
+// Usage (root): node --import tsx bench/maps.ts [N_SINGLE] [N_BATCH_ENTRIES] [ROUNDS]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BpfMap, HashMap, u32, u64, viewOf } from '../src/maps/index.js';
+
+if (process.getuid?.() !== 0) {
+  console.log('bench/maps: needs root (bpf() maps); skipped');
+  process.exit(0);
+}
+
+const n = Number(process.argv[2] ?? 200_000);
+const entries = Number(process.argv[3] ?? 100_000);
+const rounds = Number(process.argv[4] ?? 5);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Process CPU time (user + system) in ns. */
+const ns = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+
+// --- C
+const dir = mkdtempSync(path.join(tmpdir(), 'tsbpf-bench-maps-'));
+const exe = path.join(dir, 'maps');
+execFileSync('gcc', ['-O2', '-o', exe, path.join(here, 'maps.c')], { stdio: 'inherit' });
+function runC(): Record<string, number> {
+  const out = execFileSync(exe, [String(n), String(entries), '1'], { encoding: 'utf8' });
+  const r: Record<string, number> = {};
+  for (const line of out.trim().split('\n')) {
+    const [name, value] = line.split(' ');
+    r[name] = Number(value);
+  }
+  return r;
+}
+
+// --- JS
+const raw = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'bench_raw' });
+const typed = HashMap.create({ key: u32, value: u64, maxEntries: 1024, name: 'bench_typed' });
+const key = new Uint8Array(4);
+viewOf(key).setUint32(0, 7, true);
+const value = new Uint8Array(8);
+raw.set(key, value);
+typed.set(7, 42n);
+const out = new Uint8Array(8);
+const big = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: entries, name: 'bench_batch' });
+{
+  const keys = new Uint8Array(entries * 4);
+  const values = new Uint8Array(entries * 8);
+  for (let i = 0; i < entries; i++) viewOf(keys).setUint32(i * 4, i, true);
+  big.updateBatch(keys, values);
+}
+
+const js: Record<string, number[]> = { lookupRaw: [], lookupGetInto: [], lookupTyped: [], updateSet: [], updateTyped: [], batch: [] };
+const c: Record<string, number[]> = { lookup: [], update: [], batch: [] };
+const valueView = viewOf(value);
+for (let r = 0; r < rounds; r++) {
+  const cr = runC();
+  c.lookup.push(cr.lookup);
+  c.update.push(cr.update);
+  c.batch.push(cr.batch);
+  // One loop per case (no shared timing helper): each call site stays monomorphic, as in user code.
+  const acc = raw.access;
+  let t0 = ns();
+  for (let i = 0; i < n; i++) acc.lookup();
+  js.lookupRaw.push((ns() - t0) / n);
+  t0 = ns();
+  for (let i = 0; i < n; i++) raw.getInto(key, out);
+  js.lookupGetInto.push((ns() - t0) / n);
+  t0 = ns();
+  for (let i = 0; i < n; i++) typed.get(7);
+  js.lookupTyped.push((ns() - t0) / n);
+  t0 = ns();
+  for (let i = 0; i < n; i++) {
+    valueView.setUint32(0, i, true);
+    raw.set(key, value);
+  }
+  js.updateSet.push((ns() - t0) / n);
+  t0 = ns();
+  for (let i = 0; i < n; i++) typed.set(7, BigInt(i));
+  js.updateTyped.push((ns() - t0) / n);
+  t0 = ns();
+  let total = 0;
+  for (const b of big.batches({ batchSize: 4096 })) total += b.count;
+  if (total !== entries) throw new Error(`batch: ${total} of ${entries} entries`);
+  js.batch.push((ns() - t0) / total);
+}
+raw.close();
+typed.close();
+big.close();
+rmSync(dir, { recursive: true, force: true });
+
+const rows: [string, number, number][] = [
+  ['lookup: MapElemAccess.lookup (preallocated)', median(js.lookupRaw), median(c.lookup)],
+  ['lookup: BpfMap.getInto(key, out)', median(js.lookupGetInto), median(c.lookup)],
+  ['lookup: HashMap<u32,u64>.get', median(js.lookupTyped), median(c.lookup)],
+  ['update: BpfMap.set(key, value)', median(js.updateSet), median(c.update)],
+  ['update: HashMap<u32,u64>.set', median(js.updateTyped), median(c.update)],
+];
+console.log(`map element costs, median of ${rounds} alternating rounds of ${n} calls (CPU ns per call)`);
+console.log(`${'operation'.padEnd(46)} ${'JS ns'.padStart(8)} ${'C ns'.padStart(8)} ${'JS/C'.padStart(6)}`);
+for (const [name, j, cc] of rows) console.log(`${name.padEnd(46)} ${j.toFixed(0).padStart(8)} ${cc.toFixed(0).padStart(8)} ${(j / cc).toFixed(2).padStart(6)}`);
+const jsRate = 1e3 / median(js.batch);
+const cRate = 1e3 / median(c.batch);
+console.log(`\nbatch lookup of ${entries} entries, 4096 per call (M entries per CPU second): JS ${jsRate.toFixed(2)}  C ${cRate.toFixed(2)}  JS/C time ${(cRate / jsRate).toFixed(2)}`);

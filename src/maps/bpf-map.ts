@@ -1,0 +1,486 @@
+/**
+ * {@link BpfMap}: a kernel map owned through its fd, with element, iteration and batch
+ * operations over raw bytes. The typed maps (`HashMap`, `ArrayMap`, …) wrap it.
+ * @module
+ */
+
+import {
+  BPF_ANY, BPF_EXIST, BPF_NOEXIST, BpfCmd, Errno, MapElemAccess, bpfError, closeFd,
+  getFdById, mapBatch, mapCreate, mapFreeze, mapInfo, objGet, objPin, type MapInfo,
+} from '../../syscalls/index.js';
+import { KernelObjectError } from '../errors.js';
+import { trackFd, untrackFd } from './leak-tracker.js';
+import { describeMap, isArrayLike, isMapInMap, isPerCpu, mapTypeOf, objectNameProblem, perCpuStride, type MapSpec } from './map-spec.js';
+import { MapSizeError } from './map-size-error.js';
+import { possibleCpus } from './possible-cpus.js';
+
+/** Update flags by name: `'any'` (`BPF_ANY`), `'noexist'` (`BPF_NOEXIST`), `'exist'` (`BPF_EXIST`), or a number. */
+export type UpdateFlag = 'any' | 'noexist' | 'exist' | number;
+
+const updateFlags = { any: BPF_ANY, noexist: BPF_NOEXIST, exist: BPF_EXIST } as const;
+
+function flagValue(flag: UpdateFlag): number {
+  return typeof flag === 'number' ? flag : updateFlags[flag];
+}
+
+/** Keys and values of a batch, back to back. */
+export interface MapBatch {
+  /** `count` keys of `keySize` bytes. */
+  readonly keys: Uint8Array;
+  /** `count` values of the map's value buffer size. */
+  readonly values: Uint8Array;
+  /** Number of elements. */
+  readonly count: number;
+}
+
+/** Options of {@link BpfMap.batches}. */
+export interface BatchLookupOptions {
+  /** Elements per system call (default: min(maxEntries, 4096)). */
+  readonly batchSize?: number;
+  /** Delete what was read (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`). */
+  readonly delete?: boolean;
+}
+
+function updateReason(errno: number): string | undefined {
+  switch (errno) {
+    case Errno.EEXIST:
+      return 'the key exists (flag noexist)';
+    case Errno.ENOENT:
+      return 'no such key (flag exist)';
+    case Errno.E2BIG:
+      return 'the map is full (max_entries reached), or the index is out of range';
+    case Errno.EPERM:
+      return 'permission denied (the map is frozen or read-only, or needs CAP_BPF or root)';
+    default:
+      return undefined;
+  }
+}
+
+function createReason(errno: number): string | undefined {
+  return errno === Errno.EINVAL ? 'invalid argument (a size, flag or type this kernel does not accept for the map type)' : undefined;
+}
+
+/**
+ * A kernel map. Keys and values are `Uint8Array`s of exactly {@link keySize} /
+ * {@link valueBufferSize} bytes (a wrong size is a {@link MapSizeError} before any system call).
+ * For per-CPU maps a value is the per-CPU array: one slot per possible CPU, each
+ * `valueSize` rounded up to 8 bytes.
+ *
+ * Owns its fd: {@link close} (or `using`) closes it exactly once; a map collected without
+ * close is reported by the leak hook of `leak-tracker.ts` and its fd closed. Element operations
+ * reuse preallocated attrs and buffers ({@link MapElemAccess}); {@link getInto} allocates nothing.
+ *
+ * Not yet: zero-copy access to mmapable arrays (`BPF_F_MMAPABLE`).
+ */
+export class BpfMap implements Disposable {
+  /** `enum bpf_map_type` value. */
+  readonly type: number;
+  /** Key size in bytes. */
+  readonly keySize: number;
+  /** Value size in bytes (one CPU's, for per-CPU maps). */
+  readonly valueSize: number;
+  /** Bytes of a value as user space reads and writes it (per-CPU: {@link perCpuStride} × {@link cpus}). */
+  readonly valueBufferSize: number;
+  /** Capacity. */
+  readonly maxEntries: number;
+  /** `BPF_F_*` flags. */
+  readonly flags: number;
+  /** Name ('' when unnamed). */
+  readonly name: string;
+  /** Possible CPUs for per-CPU maps, else 1. */
+  readonly cpus: number;
+  /** How messages name this map: `map "events"`, `hash map`. */
+  readonly description: string;
+  /** The preallocated element operations (for typed wrappers and hot loops). */
+  readonly access: MapElemAccess;
+  #fd: number;
+
+  /** Adopts `fd` (owned from now on) of a map with these properties. Use {@link BpfMap.create} or {@link BpfMap.fromFd}. */
+  protected constructor(fd: number, type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, name: string) {
+    this.#fd = fd;
+    this.type = type;
+    this.keySize = keySize;
+    this.valueSize = valueSize;
+    this.maxEntries = maxEntries;
+    this.flags = flags;
+    this.name = name;
+    this.cpus = isPerCpu(type) ? possibleCpus() : 1;
+    this.valueBufferSize = isPerCpu(type) ? perCpuStride(valueSize) * this.cpus : valueSize;
+    this.description = describeMap(type, name);
+    this.access = new MapElemAccess(fd, keySize, this.valueBufferSize);
+    trackFd(this, 'map', this.description, fd);
+  }
+
+  /**
+   * Creates a map. An `innerMap` template is created first and closed once the outer map exists.
+   * @throws KernelObjectError `create map "events": permission denied (needs CAP_BPF or root)`.
+   */
+  static create(spec: MapSpec): BpfMap {
+    const type = mapTypeOf(spec);
+    const description = describeMap(type, spec.name);
+    const badName = spec.name === undefined ? undefined : objectNameProblem(spec.name);
+    if (badName !== undefined) throw new KernelObjectError('create', description, badName);
+    let inner: BpfMap | undefined;
+    try {
+      if (spec.innerMap !== undefined) inner = BpfMap.create(spec.innerMap);
+      else if (isMapInMap(type)) throw new KernelObjectError('create', description, 'a map-in-map needs innerMap');
+      const fd = mapCreate({
+        mapType: type,
+        keySize: spec.keySize,
+        valueSize: spec.valueSize,
+        maxEntries: spec.maxEntries,
+        ...(spec.flags ? { mapFlags: spec.flags } : {}),
+        ...(inner ? { innerMapFd: inner.fd } : {}),
+        ...(spec.numaNode !== undefined ? { numaNode: spec.numaNode } : {}),
+        ...(spec.name ? { mapName: spec.name } : {}),
+        ...(spec.mapExtra !== undefined ? { mapExtra: spec.mapExtra } : {}),
+      });
+      return new BpfMap(fd, type, spec.keySize, spec.valueSize, spec.maxEntries, spec.flags ?? 0, spec.name ?? '');
+    } catch (err) {
+      throw KernelObjectError.wrap('create', description, err, createReason);
+    } finally {
+      inner?.close();
+    }
+  }
+
+  /** Adopts map fd `fd` (closed by this object from now on); its properties come from `bpf_map_info`. */
+  static fromFd(fd: number): BpfMap {
+    let info: MapInfo;
+    try {
+      info = mapInfo(fd);
+    } catch (err) {
+      throw KernelObjectError.wrap('open', `map fd ${fd}`, err);
+    }
+    return new BpfMap(fd, info.type, info.keySize, info.valueSize, info.maxEntries, info.mapFlags, info.name);
+  }
+
+  /** Opens the map with kernel id `id` (needs CAP_SYS_ADMIN). */
+  static fromId(id: number): BpfMap {
+    let fd: number;
+    try {
+      fd = getFdById('map', id);
+    } catch (err) {
+      throw KernelObjectError.wrap('open', `map id ${id}`, err);
+    }
+    return BpfMap.fromFd(fd);
+  }
+
+  /** Opens the map pinned at `path` in bpffs. */
+  static fromPin(path: string): BpfMap {
+    let fd: number;
+    try {
+      fd = objGet(path);
+    } catch (err) {
+      throw KernelObjectError.wrap('open', `pinned map '${path}'`, err);
+    }
+    return BpfMap.fromFd(fd);
+  }
+
+  /** The fd. Throws once the map is closed. */
+  get fd(): number {
+    if (this.#fd < 0) throw new KernelObjectError('use', this.description, 'the map is closed');
+    return this.#fd;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** Closes the fd (once; later calls do nothing). The kernel frees the map when nothing else holds it. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    untrackFd(this);
+    closeFd(fd);
+  }
+
+  /** Same as {@link close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Throws unless the map is open; returns the fd. */
+  protected open(op: string): number {
+    if (this.#fd < 0) throw new KernelObjectError(op, this.description, 'the map is closed');
+    return this.#fd;
+  }
+
+  /** Copies `key` into the access buffer after checking its size. */
+  protected putKey(op: string, key: Uint8Array): void {
+    if (key.byteLength !== this.keySize) throw new MapSizeError(op, this.description, 'key', this.keySize, key.byteLength);
+    copy(this.access.key, key);
+  }
+
+  /** Copies `value` into the access buffer after checking its size. */
+  protected putValue(op: string, value: Uint8Array): void {
+    if (value.byteLength !== this.valueBufferSize) {
+      const note = this.cpus > 1 || isPerCpu(this.type) ? ` (${this.cpus} possible CPUs × ${perCpuStride(this.valueSize)}-byte slots)` : '';
+      throw new MapSizeError(op, this.description, 'value', this.valueBufferSize, value.byteLength, note);
+    }
+    copy(this.access.value, value);
+  }
+
+  /** Throws the KernelObjectError of element call `cmd` that returned `ret` (`-errno`); for typed wrappers. */
+  fail(op: string, cmd: number, ret: number, explain?: (errno: number) => string | undefined): never {
+    throw KernelObjectError.wrap(op, this.description, bpfError(cmd, -ret), explain);
+  }
+
+  /** Throws the KernelObjectError of a failed `BPF_MAP_UPDATE_ELEM` that returned `ret`; for typed wrappers. */
+  failUpdate(ret: number): never {
+    this.fail('update', BpfCmd.MAP_UPDATE_ELEM, ret, updateReason);
+  }
+
+  /** The value of `key` (a new array), or undefined when absent. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.getInto(key, undefined) ? this.access.value.slice() : undefined;
+  }
+
+  /**
+   * Looks `key` up; copies the value into `out` when given (allocation-free) and returns whether
+   * the key exists. Without `out` the value stays in `access.value` until the next operation.
+   */
+  getInto(key: Uint8Array, out: Uint8Array | undefined, flags = 0): boolean {
+    this.open('lookup');
+    this.putKey('lookup', key);
+    if (out !== undefined && out.byteLength !== this.valueBufferSize) throw new MapSizeError('lookup', this.description, 'output buffer', this.valueBufferSize, out.byteLength);
+    const r = this.access.lookup(flags);
+    if (r === -Errno.ENOENT) return false;
+    if (r < 0) this.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
+    if (out !== undefined) copy(out, this.access.value);
+    return true;
+  }
+
+  /** Whether `key` exists. */
+  has(key: Uint8Array): boolean {
+    return this.getInto(key, undefined);
+  }
+
+  /** Creates or updates `key` (`'any'`), only creates (`'noexist'`) or only updates (`'exist'`). */
+  set(key: Uint8Array, value: Uint8Array, flag: UpdateFlag = 'any'): this {
+    this.open('update');
+    this.putKey('update', key);
+    this.putValue('update', value);
+    const r = this.access.update(flagValue(flag));
+    if (r < 0) this.fail('update', BpfCmd.MAP_UPDATE_ELEM, r, updateReason);
+    return this;
+  }
+
+  /** Deletes `key`; returns whether it existed. */
+  delete(key: Uint8Array): boolean {
+    this.open('delete');
+    this.putKey('delete', key);
+    const r = this.access.delete();
+    if (r === -Errno.ENOENT) return false;
+    if (r < 0) this.fail('delete', BpfCmd.MAP_DELETE_ELEM, r, (e) => (e === Errno.EINVAL && isArrayLike(this.type) ? 'array elements cannot be deleted' : undefined));
+    return true;
+  }
+
+  /**
+   * Removes and returns the value of `key` (omit `key` for queue and stack maps: pop), or
+   * undefined when absent/empty. Requires Linux 4.20 (hash maps: 5.14).
+   */
+  lookupAndDelete(key?: Uint8Array): Uint8Array | undefined {
+    this.open('lookup and delete');
+    if (key !== undefined || this.keySize !== 0) this.putKey('lookup and delete', key ?? new Uint8Array(0));
+    const r = this.access.lookupAndDelete();
+    if (r === -Errno.ENOENT) return undefined;
+    if (r < 0) this.fail('lookup and delete', BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, r);
+    return this.access.value.slice();
+  }
+
+  /** Makes the map read-only for user space (programs may still write). Requires Linux 5.2. */
+  freeze(): void {
+    try {
+      mapFreeze(this.open('freeze'));
+    } catch (err) {
+      throw KernelObjectError.wrap('freeze', this.description, err);
+    }
+  }
+
+  /** Pins the map at `path` in bpffs. */
+  pin(path: string): void {
+    try {
+      objPin(this.open('pin'), path);
+    } catch (err) {
+      throw KernelObjectError.wrap('pin', this.description, err);
+    }
+  }
+
+  /** `bpf_map_info` of the map (id, sizes, flags, name, BTF ids). */
+  info(): MapInfo {
+    try {
+      return mapInfo(this.open('read info of'));
+    } catch (err) {
+      throw KernelObjectError.wrap('read info of', this.description, err);
+    }
+  }
+
+  /**
+   * Every key, in the kernel's order (`BPF_MAP_GET_NEXT_KEY`). Each key is a new array.
+   * Deleting the current key of a hash map while iterating restarts the walk from the first key
+   * (kernel behaviour); collect the keys first to delete while walking.
+   */
+  *keys(): Generator<Uint8Array> {
+    this.open('iterate');
+    let cursor: Uint8Array | undefined;
+    for (;;) {
+      if (cursor !== undefined) this.access.key.set(cursor);
+      const r = this.access.next(cursor === undefined);
+      if (r === -Errno.ENOENT) return;
+      if (r < 0) this.fail('iterate', BpfCmd.MAP_GET_NEXT_KEY, r);
+      cursor = this.access.nextKey.slice();
+      yield cursor;
+    }
+  }
+
+  /** Every `[key, value]` pair (a key deleted between the two calls is skipped). */
+  *entries(): Generator<[Uint8Array, Uint8Array]> {
+    for (const key of this.keys()) {
+      const value = this.get(key);
+      if (value !== undefined) yield [key, value];
+    }
+  }
+
+  /** Every value. */
+  *values(): Generator<Uint8Array> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  /** Same as {@link entries}. */
+  [Symbol.iterator](): Generator<[Uint8Array, Uint8Array]> {
+    return this.entries();
+  }
+
+  /**
+   * Reads the whole map in batches (`BPF_MAP_LOOKUP_BATCH`, or `…_AND_DELETE_BATCH` with
+   * `delete`). The yielded buffers are reused: copy what must outlive the next iteration.
+   * Requires Linux 5.6.
+   */
+  *batches(options: BatchLookupOptions = {}): Generator<MapBatch> {
+    const op = options.delete ? 'batch lookup and delete' : 'batch lookup';
+    const cmd = options.delete ? BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH : BpfCmd.MAP_LOOKUP_BATCH;
+    const mapFd = this.open(op);
+    let size = options.batchSize ?? Math.max(1, Math.min(this.maxEntries, 4096));
+    if (!Number.isInteger(size) || size < 1 || size > 0xffffffff) throw new RangeError(`${op} ${this.description}: batchSize ${String(size)} is not a positive u32`);
+    let keys = new Uint8Array(new ArrayBuffer(size * this.keySize));
+    let values = new Uint8Array(new ArrayBuffer(size * this.valueBufferSize));
+    const cursor = Math.max(this.keySize, 8);
+    let inBatch: Uint8Array | undefined;
+    let outBatch: Uint8Array = new Uint8Array(new ArrayBuffer(cursor));
+    for (;;) {
+      const { ret, count } = mapBatch(cmd, { mapFd, ...(inBatch ? { inBatch } : {}), outBatch, keys, values, count: size });
+      if (ret === -Errno.ENOSPC && count === 0) {
+        // A hash bucket holds more elements than one batch: grow and retry the same batch.
+        size *= 2;
+        keys = new Uint8Array(new ArrayBuffer(size * this.keySize));
+        values = new Uint8Array(new ArrayBuffer(size * this.valueBufferSize));
+        continue;
+      }
+      if (ret < 0 && ret !== -Errno.ENOENT) this.fail(op, cmd, ret);
+      if (count > 0) yield { keys: keys.subarray(0, count * this.keySize), values: values.subarray(0, count * this.valueBufferSize), count };
+      if (ret === -Errno.ENOENT) return;
+      const next = inBatch ?? new Uint8Array(new ArrayBuffer(cursor));
+      inBatch = outBatch;
+      outBatch = next;
+    }
+  }
+
+  /** The whole map as one batch (keys and values back to back, new arrays). Requires Linux 5.6. */
+  lookupBatch(options: BatchLookupOptions = {}): MapBatch {
+    const keyParts: Uint8Array[] = [];
+    const valueParts: Uint8Array[] = [];
+    let total = 0;
+    for (const b of this.batches(options)) {
+      keyParts.push(b.keys.slice());
+      valueParts.push(b.values.slice());
+      total += b.count;
+    }
+    return { keys: concat(keyParts, total * this.keySize), values: concat(valueParts, total * this.valueBufferSize), count: total };
+  }
+
+  private packed(op: string, what: 'keys' | 'values', items: Uint8Array | readonly Uint8Array[], size: number): { bytes: Uint8Array; count: number } {
+    if (items instanceof Uint8Array) {
+      if (size === 0 || items.byteLength % size !== 0) throw new MapSizeError(op, this.description, what, size, items.byteLength, ` (a multiple of ${size})`);
+      return { bytes: items, count: items.byteLength / size };
+    }
+    const bytes = new Uint8Array(new ArrayBuffer(items.length * size));
+    items.forEach((item, i) => {
+      if (item.byteLength !== size) throw new MapSizeError(op, this.description, `${what}[${i}]`, size, item.byteLength);
+      bytes.set(item, i * size);
+    });
+    return { bytes, count: items.length };
+  }
+
+  /**
+   * Updates many elements in one call (`BPF_MAP_UPDATE_BATCH`): `keys` and `values` as arrays or
+   * back to back. Returns the number updated. Requires Linux 5.6.
+   */
+  updateBatch(keys: Uint8Array | readonly Uint8Array[], values: Uint8Array | readonly Uint8Array[], flag: UpdateFlag = 'any'): number {
+    const op = 'batch update';
+    const mapFd = this.open(op);
+    const k = this.packed(op, 'keys', keys, this.keySize);
+    const v = this.packed(op, 'values', values, this.valueBufferSize);
+    if (k.count !== v.count) throw new RangeError(`${op} ${this.description}: ${k.count} keys but ${v.count} values`);
+    if (k.count === 0) return 0;
+    const { ret, count } = mapBatch(BpfCmd.MAP_UPDATE_BATCH, { mapFd, keys: k.bytes, values: v.bytes, count: k.count, elemFlags: flagValue(flag) });
+    if (ret < 0) this.fail(op, BpfCmd.MAP_UPDATE_BATCH, ret, updateReason);
+    return count;
+  }
+
+  /** Deletes many keys in one call (`BPF_MAP_DELETE_BATCH`); returns the number deleted. Requires Linux 5.6. */
+  deleteBatch(keys: Uint8Array | readonly Uint8Array[]): number {
+    const op = 'batch delete';
+    const mapFd = this.open(op);
+    const k = this.packed(op, 'keys', keys, this.keySize);
+    if (k.count === 0) return 0;
+    const { ret, count } = mapBatch(BpfCmd.MAP_DELETE_BATCH, { mapFd, keys: k.bytes, count: k.count });
+    if (ret < 0) this.fail(op, BpfCmd.MAP_DELETE_BATCH, ret);
+    return count;
+  }
+
+  /** Removes every element (arrays: sets every value to zero). */
+  clear(): void {
+    this.open('clear');
+    if (isArrayLike(this.type)) {
+      const key = new Uint8Array(4);
+      const view = new DataView(key.buffer);
+      const zero = new Uint8Array(this.valueBufferSize);
+      for (let i = 0; i < this.maxEntries; i++) {
+        view.setUint32(0, i, true);
+        this.set(key, zero);
+      }
+      return;
+    }
+    for (;;) {
+      const r = this.access.next(true);
+      if (r === -Errno.ENOENT) return;
+      if (r < 0) this.fail('clear', BpfCmd.MAP_GET_NEXT_KEY, r);
+      this.access.key.set(this.access.nextKey);
+      const d = this.access.delete();
+      if (d < 0 && d !== -Errno.ENOENT) this.fail('clear', BpfCmd.MAP_DELETE_ELEM, d);
+    }
+  }
+}
+
+/** Copies `src` into the start of `dst`: a plain loop for small arrays (cheaper than `set` there). */
+function copy(dst: Uint8Array, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 32) {
+    dst.set(src);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[i] = src[i];
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

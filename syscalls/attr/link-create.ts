@@ -1,0 +1,29 @@
+/**
+ * Layout of the `BPF_LINK_CREATE` member (`link_create`) of `union bpf_attr`.
+ * @module
+ */
+
+import { defineLayout, u32, u64 } from './layout.js';
+
+/**
+ * `BPF_LINK_CREATE` attr fields (Linux 6.18). The attach-type specific union at offset 16 is
+ * listed under each member's name: `target_btf_id` (freplace, tracing), `bpf_cookie`
+ * (`perf_event.bpf_cookie`, for `BPF_PERF_EVENT`), `tracing_cookie` (`tracing.cookie`).
+ */
+export const linkCreateAttr = defineLayout('BPF_LINK_CREATE', 'union bpf_attr', 'link_create', {
+  /** The program (or, for struct_ops, the map: `map_fd`). */
+  prog_fd: u32(0),
+  /** What to attach to: a perf event fd, cgroup fd, netns fd, … (`target_ifindex` for XDP/tcx). */
+  target_fd: u32(4),
+  /** `enum bpf_attach_type`. */
+  attach_type: u32(8),
+  flags: u32(12),
+  /** BTF id of the target (freplace, tracing on a BPF program). Requires Linux 5.10. */
+  target_btf_id: u32(16),
+  /** `perf_event.bpf_cookie`, read by `bpf_get_attach_cookie`. Requires Linux 5.15. */
+  bpf_cookie: u64(16),
+  /** `tracing.cookie`. Requires Linux 6.0. */
+  tracing_cookie: u64(24),
+});
+/** A field name of {@link linkCreateAttr}. */
+export type LinkCreateField = keyof typeof linkCreateAttr.fields;

@@ -1,0 +1,135 @@
+/**
+ * `BPF_MAP_LOOKUP_ELEM`, `BPF_MAP_UPDATE_ELEM`, `BPF_MAP_DELETE_ELEM`, `BPF_MAP_GET_NEXT_KEY`,
+ * `BPF_MAP_LOOKUP_AND_DELETE_ELEM` and `BPF_MAP_FREEZE`, through {@link MapElemAccess}: one
+ * object per map holding preallocated attrs whose key and value pointers are written once, so an
+ * element operation allocates nothing (KERNEL.md: ~0.6–1.0 µs per lookup this way, ~5 µs when
+ * allocating per call).
+ * @module
+ */
+
+import { AttrBuffer } from './attr/layout.js';
+import { mapElemAttr, type MapElemField } from './attr/map-elem.js';
+import { currentBackend } from './backend.js';
+import { bpf } from './bpf.js';
+import { BpfCmd } from './bpf-cmd.js';
+
+/** `BPF_ANY`: create or update. */
+export const BPF_ANY = 0;
+/** `BPF_NOEXIST`: create only. */
+export const BPF_NOEXIST = 1;
+/** `BPF_EXIST`: update only. */
+export const BPF_EXIST = 2;
+/** `BPF_F_LOCK`: take the value's `bpf_spin_lock` (lookup and update). Requires Linux 5.1. */
+export const BPF_F_LOCK = 4;
+
+/** Offset of `flags` in {@link mapElemAttr}. */
+const FLAGS = mapElemAttr.fields.flags.offset;
+
+/** A buffer whose backing store lives outside the JS heap (its address never moves). */
+function pinned(size: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(size));
+}
+
+/**
+ * The element operations of one map, over preallocated buffers. Callers write the key into
+ * {@link MapElemAccess.key} (and the value into {@link MapElemAccess.value}), call an operation,
+ * and read the result from {@link MapElemAccess.value} / {@link MapElemAccess.nextKey}.
+ *
+ * Every operation returns the kernel's result: 0 on success or `-errno` (ENOENT = 2 for a
+ * missing key), so a miss costs no exception. The object keeps every buffer referenced, so the
+ * addresses stored in its attrs stay valid for its whole life. Not re-entrant (one call at a
+ * time, which JS guarantees within one thread).
+ */
+export class MapElemAccess {
+  /** The map fd the attrs name. */
+  readonly fd: number;
+  /** The key buffer (`keySize` bytes; empty for keyless maps, passed as NULL). */
+  readonly key: Uint8Array;
+  /** The value buffer (`valueSize` bytes: for per-CPU maps, the rounded size × possible CPUs). */
+  readonly value: Uint8Array;
+  /** Where `BPF_MAP_GET_NEXT_KEY` writes the next key (`keySize` bytes). */
+  readonly nextKey: Uint8Array;
+  private readonly lookupAttr: Uint8Array;
+  private readonly updateAttr: Uint8Array;
+  private readonly updateView: DataView;
+  private readonly lookupView: DataView;
+  private readonly deleteAttr: Uint8Array;
+  private readonly nextKeyAttr: Uint8Array;
+  private readonly firstKeyAttr: Uint8Array;
+  private readonly attrs: AttrBuffer<MapElemField>[] = [];
+  private lookupFlags = 0;
+  private updateFlags = 0;
+
+  /** Preallocates the buffers and attrs of map `fd` with `keySize`-byte keys and `valueSize`-byte values. */
+  constructor(fd: number, keySize: number, valueSize: number) {
+    for (const [what, n] of [['keySize', keySize], ['valueSize', valueSize]] as const) {
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`MapElemAccess: ${what} ${String(n)} is not a u32`);
+    }
+    this.fd = fd;
+    this.key = pinned(keySize);
+    this.value = pinned(valueSize);
+    this.nextKey = pinned(keySize);
+    const make = (key: Uint8Array | null, value: Uint8Array | null, field: MapElemField = 'value'): Uint8Array => {
+      const a = new AttrBuffer(mapElemAttr, mapElemAttr.size);
+      a.set('map_fd', fd).pointer('key', key).pointer(field, value);
+      this.attrs.push(a);
+      return a.bytes;
+    };
+    this.lookupAttr = make(this.key, this.value);
+    this.lookupView = new DataView(this.lookupAttr.buffer, this.lookupAttr.byteOffset, this.lookupAttr.byteLength);
+    this.updateAttr = make(this.key, this.value);
+    this.updateView = new DataView(this.updateAttr.buffer, this.updateAttr.byteOffset, this.updateAttr.byteLength);
+    this.deleteAttr = make(this.key, null);
+    this.nextKeyAttr = make(this.key, this.nextKey, 'next_key');
+    this.firstKeyAttr = make(null, this.nextKey, 'next_key');
+  }
+
+  /** `BPF_MAP_LOOKUP_ELEM` of {@link key} into {@link value}; `flags` may be {@link BPF_F_LOCK}. 0 or `-errno`. */
+  lookup(flags = 0): number {
+    if (flags !== this.lookupFlags) {
+      this.lookupView.setUint32(FLAGS, flags, true);
+      this.lookupFlags = flags;
+    }
+    return currentBackend().bpf(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr, this.lookupAttr.byteLength);
+  }
+
+  /** `BPF_MAP_UPDATE_ELEM` of {@link key} to {@link value} with `flags` ({@link BPF_ANY}, …). 0 or `-errno`. */
+  update(flags = 0): number {
+    if (flags !== this.updateFlags) {
+      this.updateView.setUint32(FLAGS, flags, true);
+      this.updateFlags = flags;
+    }
+    return currentBackend().bpf(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr, this.updateAttr.byteLength);
+  }
+
+  /** `BPF_MAP_DELETE_ELEM` of {@link key}. 0 or `-errno`. */
+  delete(): number {
+    return currentBackend().bpf(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr, this.deleteAttr.byteLength);
+  }
+
+  /**
+   * `BPF_MAP_GET_NEXT_KEY`: the key after {@link key} (or the first key when `first`) into
+   * {@link nextKey}. 0, or `-ENOENT` after the last key, or another `-errno`.
+   */
+  next(first = false): number {
+    const attr = first ? this.firstKeyAttr : this.nextKeyAttr;
+    return currentBackend().bpf(BpfCmd.MAP_GET_NEXT_KEY, attr, attr.byteLength);
+  }
+
+  /**
+   * `BPF_MAP_LOOKUP_AND_DELETE_ELEM` of {@link key} into {@link value} (queue/stack pop; hash
+   * maps since Linux 5.14). 0 or `-errno`. Requires Linux 4.20.
+   */
+  lookupAndDelete(flags = 0): number {
+    if (flags !== this.lookupFlags) {
+      this.lookupView.setUint32(FLAGS, flags, true);
+      this.lookupFlags = flags;
+    }
+    return currentBackend().bpf(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.lookupAttr, this.lookupAttr.byteLength);
+  }
+}
+
+/** `BPF_MAP_FREEZE`: makes map `fd` read-only for user space. Throws a {@link SyscallError}. Requires Linux 5.2. */
+export function mapFreeze(fd: number): void {
+  bpf(BpfCmd.MAP_FREEZE, new AttrBuffer(mapElemAttr).set('map_fd', fd));
+}
