@@ -4,15 +4,13 @@
  * @module
  */
 
-import { readFile } from 'node:fs/promises';
 import { VerifierError } from '../../programs/verifier-error.js';
 import { verifierLogFacts } from '../../programs/verifier-log.js';
-import { parseProgramSpec } from '../../spec/parse-spec.js';
 import type { ProgramSpecFile } from '../../spec/program-spec.js';
-import { SpecError } from '../../spec/spec-error.js';
 import { verdictLine, type SpecVerdict } from '../../spec/verdict.js';
 import { loadSpec, type LoadedSpec } from '../../spec/load-spec.js';
 import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { readSpecFile } from '../spec-file.js';
 
 const help = `Usage: tsbpf kload [--json] [--log-level N] SPEC.json...
 
@@ -32,22 +30,6 @@ Exit status: 0 every program accepted, 1 some program rejected, 2 bad input
 or usage (one line on stderr).
 `;
 
-/** Reads and validates the spec in `file`; any problem is a UsageError naming the file. */
-export async function readSpecFile(file: string): Promise<ProgramSpecFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    throw new UsageError(`cannot read '${file}': ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
-  }
-  try {
-    return parseProgramSpec(text);
-  } catch (e) {
-    if (e instanceof SpecError) throw new UsageError(`${file}: ${e.message}`);
-    throw e;
-  }
-}
 
 /**
  * Loads `spec`; returns the verdict and, when accepted, the loaded objects (the caller closes

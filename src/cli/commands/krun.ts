@@ -4,10 +4,11 @@
  * @module
  */
 
-import { hexToBytes } from 'ebpf-bytecode-utils';
 import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
 import { verdictLine } from '../../spec/verdict.js';
-import { loadForVerdict, readSpecFile } from './kload.js';
+import { loadForVerdict } from './kload.js';
+import { readSpecFile } from '../spec-file.js';
+import { hexArg, repeatArg, toHex } from '../hex-args.js';
 
 const help = `Usage: tsbpf krun [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...
 
@@ -28,19 +29,6 @@ Needs root. Exit status: 0 every program ran, 1 some program was rejected,
 2 bad input or usage (one line on stderr).
 `;
 
-function hexArg(name: string, text: string | undefined): Uint8Array | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return hexToBytes(text);
-  } catch (e) {
-    throw new UsageError(`--${name}: ${(e as Error).message}`);
-  }
-}
-
-function toHex(bytes: Uint8Array | undefined): string {
-  return bytes === undefined ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
 /** The `krun` command. */
 export const krun: Command = {
   name: 'krun',
@@ -60,11 +48,7 @@ export const krun: Command = {
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
     const data = hexArg('data', values.data);
     const ctx = hexArg('ctx', values.ctx);
-    let repeat: number | undefined;
-    if (values.repeat !== undefined) {
-      repeat = Number(values.repeat);
-      if (!/^\d+$/.test(values.repeat) || repeat > 0xffffffff) throw new UsageError(`--repeat must be a non-negative integer, not '${values.repeat}'`);
-    }
+    const repeat = repeatArg(values.repeat);
     let status = EXIT_OK;
     for (const file of positionals) {
       const spec = await readSpecFile(file);
