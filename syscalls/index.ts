@@ -49,3 +49,4 @@ export * from './epoll.js';
 export * from './link-create.js';
 export * from './raw-tracepoint-open.js';
 export * from './prog-attach-socket.js';
+export * from './link-info.js';

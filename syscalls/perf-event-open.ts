@@ -27,8 +27,13 @@ export interface PerfEventOpenOptions {
   readonly wakeupWatermark?: number;
   /** Open disabled (enable with `PERF_EVENT_IOC_ENABLE`). */
   readonly disabled?: boolean;
-  /** `config1` (`kprobe_func`/`uprobe_path` pointer for probe PMUs). */
+  /** `config1`. Exclusive with probePath. */
   readonly config1?: bigint;
+  /**
+   * The function name (kprobe PMU, `kprobe_func`) or binary path (uprobe PMU, `uprobe_path`):
+   * stored as a pointer to a NUL-terminated copy in `config1`.
+   */
+  readonly probePath?: string;
   /** `config2` (`probe_offset` for probe PMUs). */
   readonly config2?: bigint;
   /** Process to watch: -1 for every process (with a CPU), 0 for this one. Default -1. */
@@ -53,7 +58,12 @@ export function perfEventAttrOf(options: PerfEventOpenOptions): AttrBuffer<PerfE
   if (options.wakeupEvents !== undefined) a.set('wakeup_events', options.wakeupEvents);
   if (options.wakeupWatermark !== undefined) a.set('wakeup_watermark', options.wakeupWatermark).set('watermark', true);
   if (options.disabled) a.set('disabled', true);
+  if (options.config1 !== undefined && options.probePath !== undefined) throw new RangeError('perfEventOpen: config1 and probePath share one attr field; give one');
   if (options.config1 !== undefined) a.set('config1', options.config1);
+  if (options.probePath !== undefined) {
+    if (options.probePath.includes('\0')) throw new RangeError('perfEventOpen: probePath must not contain NUL');
+    a.pointer('uprobe_path', new TextEncoder().encode(`${options.probePath}\0`));
+  }
   if (options.config2 !== undefined) a.set('config2', options.config2);
   return a;
 }
@@ -66,6 +76,7 @@ export function perfEventAttrOf(options: PerfEventOpenOptions): AttrBuffer<PerfE
 export function perfEventOpen(options: PerfEventOpenOptions): number {
   const a = perfEventAttrOf(options);
   const r = backendMember('perfEventOpen')(a.bytes, options.pid ?? -1, options.cpu ?? -1, options.groupFd ?? -1, (options.flags ?? 0) | PerfFlag.FD_CLOEXEC);
+  keepAlive(a.pointees);
   if (r < 0) throw new SyscallError('perf_event_open', -r, perfReason(-r, options));
   return r;
 }
@@ -82,4 +93,11 @@ function perfReason(errno: number, options: PerfEventOpenOptions): { reason?: st
     default:
       return {};
   }
+}
+
+let sink: unknown;
+/** Uses `value` after the native call, so the path buffer `config1` points to outlives it. */
+function keepAlive(value: unknown): void {
+  sink = value;
+  sink = undefined;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { bit, defineLayout, s32, u32, u64 } from './layout.js';
+import { bit, defineLayout, ptr, s32, u32, u64 } from './layout.js';
 
 /**
  * `struct perf_event_attr` fields with the kernel's names and offsets (Linux 6.18,
@@ -56,9 +56,9 @@ export const perfEventAttr = defineLayout(
     config1: u64(56),
     bp_addr: u64(56),
     /** kprobe PMU: pointer to the function name. */
-    kprobe_func: u64(56),
+    kprobe_func: ptr(56),
     /** uprobe PMU: pointer to the binary's path. */
-    uprobe_path: u64(56),
+    uprobe_path: ptr(56),
     config2: u64(64),
     bp_len: u64(64),
     /** kprobe/uprobe PMU: offset within the function or binary. */

@@ -1,0 +1,16 @@
+/**
+ * Attaching programs: each attach kind returns a {@link Link}; closing it detaches.
+ * @module
+ */
+
+export * from './link.js';
+export * from './perf-event-link.js';
+export * from './tracepoint.js';
+export * from './raw-tracepoint.js';
+export * from './vmlinux-btf-id.js';
+export * from './tp-btf.js';
+export * from './perf-event.js';
+export * from './socket-filter.js';
+export * from './elf-symbols.js';
+export * from './uprobe.js';
+export * from './kprobe.js';
