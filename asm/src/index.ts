@@ -20,3 +20,4 @@ export * from './operation.js';
 export * from './kernel-types.js';
 export * from './llvm-syntax.js';
 export * from './assembler.js';
+export * from './btf/index.js';

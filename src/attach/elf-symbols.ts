@@ -6,6 +6,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { ElfError, readElfSections, type ElfSection } from '../elf/elf-sections.js';
 
 /** The file is not an ELF64 LE object, or the symbol is missing. */
 export class ElfSymbolError extends Error {
@@ -45,31 +46,27 @@ const utf8 = new TextDecoder();
  * address). Throws an {@link ElfSymbolError} when the image is not ELF64 little-endian.
  */
 export function findElfSymbols(elf: Uint8Array, name: string, path = '<elf>'): ElfSymbol[] {
+  let sections: ElfSection[];
+  try {
+    sections = readElfSections(elf, path);
+  } catch (e) {
+    if (e instanceof ElfError) throw new ElfSymbolError(path, e.message.slice(path.length + 2));
+    throw e;
+  }
   const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
-  if (elf.byteLength < 64 || dv.getUint32(0, false) !== 0x7f454c46) throw new ElfSymbolError(path, 'not an ELF file');
-  if (elf[4] !== 2 || elf[5] !== 1) throw new ElfSymbolError(path, 'not a 64-bit little-endian ELF file');
-  const shoff = Number(dv.getBigUint64(0x28, true));
-  const shentsize = dv.getUint16(0x3a, true);
-  const shnum = dv.getUint16(0x3c, true);
-  if (shoff + shnum * shentsize > elf.byteLength) throw new ElfSymbolError(path, 'section headers beyond the end of the file');
-  const sec = (i: number) => {
-    const o = shoff + i * shentsize;
-    return {
-      type: dv.getUint32(o + 4, true),
-      addr: dv.getBigUint64(o + 0x10, true),
-      offset: Number(dv.getBigUint64(o + 0x18, true)),
-      size: Number(dv.getBigUint64(o + 0x20, true)),
-      link: dv.getUint32(o + 0x28, true),
-      entsize: Number(dv.getBigUint64(o + 0x38, true)),
-    };
+  const sec = (i: number): ElfSection => {
+    const s = sections[i];
+    if (s === undefined) throw new ElfSymbolError(path, `section index ${i} out of range`);
+    return s;
   };
   const want = new TextEncoder().encode(name);
   const out = new Map<bigint, ElfSymbol>();
-  for (let i = 0; i < shnum; i++) {
-    const s = sec(i);
+  for (let i = 0; i < sections.length; i++) {
+    const s = sections[i];
     if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
     const strtab = sec(s.link);
     const entsize = s.entsize || 24;
+    if (strtab.offset + strtab.size > elf.byteLength) throw new ElfSymbolError(path, 'string table beyond the end of the file');
     for (let o = s.offset; o + entsize <= s.offset + s.size; o += entsize) {
       const nameOff = dv.getUint32(o, true);
       const shndx = dv.getUint16(o + 6, true);

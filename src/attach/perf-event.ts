@@ -6,7 +6,7 @@
 
 import { PerfSwConfig, PerfType } from '../../syscalls/perf-event.js';
 import { perfEventOpen } from '../../syscalls/perf-event-open.js';
-import { possibleCpus } from '../readers/possible-cpus.js';
+import { possibleCpus } from '../system/possible-cpus.js';
 import { SyscallError } from '../../syscalls/errors.js';
 import { acquireAll, Link, type LinkMode } from './link.js';
 import { attachToPerfEvent, type PerfAttachMode } from './perf-event-link.js';

@@ -12,7 +12,7 @@ import { KernelObjectError } from '../errors.js';
 import { trackFd, untrackFd } from './leak-tracker.js';
 import { describeMap, isArrayLike, isMapInMap, isPerCpu, mapTypeOf, objectNameProblem, perCpuStride, type MapSpec } from './map-spec.js';
 import { MapSizeError } from './map-size-error.js';
-import { possibleCpus } from './possible-cpus.js';
+import { possibleCpuCount as possibleCpus } from '../system/possible-cpus.js';
 
 /** Update flags by name: `'any'` (`BPF_ANY`), `'noexist'` (`BPF_NOEXIST`), `'exist'` (`BPF_EXIST`), or a number. */
 export type UpdateFlag = 'any' | 'noexist' | 'exist' | number;

@@ -10,7 +10,7 @@ import { MapTypes } from 'ebpf-bytecode-utils';
 import { BpfMap } from './bpf-map.js';
 import { u32, type Codec } from './codec.js';
 import type { MapSpec } from './map-spec.js';
-import { possibleCpus } from './possible-cpus.js';
+import { possibleCpuCount as possibleCpus } from '../system/possible-cpus.js';
 import { TypedMap } from './typed-map.js';
 
 /** Anything that owns an fd (a `Program`, a `BpfMap`, a typed map), or a bare fd. */

@@ -5,7 +5,7 @@
 
 export * from './map-spec.js';
 export * from './map-size-error.js';
-export * from './possible-cpus.js';
+export * from '../system/possible-cpus.js';
 export * from './leak-tracker.js';
 export * from './codec.js';
 export * from './bpf-map.js';

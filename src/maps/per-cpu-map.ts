@@ -9,7 +9,7 @@ import { MapTypes } from 'ebpf-bytecode-utils';
 import { BpfMap } from './bpf-map.js';
 import { u32, type Codec } from './codec.js';
 import { perCpuStride } from './map-spec.js';
-import { possibleCpus } from './possible-cpus.js';
+import { possibleCpuCount as possibleCpus } from '../system/possible-cpus.js';
 import { TypedMap, type TypedMapOptions } from './typed-map.js';
 
 /**

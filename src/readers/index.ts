@@ -8,7 +8,7 @@ export * from './reader-errors.js';
 export * from './positions.js';
 export * from './perf-ring.js';
 export * from './ring-buffer-ring.js';
-export * from './possible-cpus.js';
+export * from '../system/possible-cpus.js';
 export * from './event-record.js';
 export * from './event-reader.js';
 export * from './perf-buffer.js';

@@ -14,7 +14,7 @@ import { perfEventOpen } from '../../syscalls/perf-event-open.js';
 import { EventReader, type ReaderOptions } from './event-reader.js';
 import { deleteU32, updateU32 } from './map-update.js';
 import { PerfRing, type LostSink, type SampleSink } from './perf-ring.js';
-import { possibleCpus } from './possible-cpus.js';
+import { possibleCpus } from '../system/possible-cpus.js';
 
 /** Options of {@link PerfBuffer.create}. */
 export interface PerfBufferOptions<T> extends ReaderOptions<T> {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Exit, Mov, R0, encode } from 'ebpf-bytecode-utils';
 import {
   ArrayMap, ArrayOfMaps, BloomFilter, BpfMap, HashMap, HashOfMaps, LpmTrie, LruHash, LruPerCpuHash, MapSizeError, PerCpuArray, PerCpuHash,
-  PerfEventArray, ProgArray, Queue, RingBuf, Stack, StackTrace, bytes, possibleCpus, u32, u64, viewOf,
+  PerfEventArray, ProgArray, Queue, RingBuf, Stack, StackTrace, bytes, possibleCpuCount, u32, u64, viewOf,
 } from '../../src/maps/index.js';
 import { KernelObjectError } from '../../src/errors.js';
 import { Program } from '../../src/programs/index.js';
@@ -148,7 +148,7 @@ kernelTest(test, 'ArrayMap: zero-initialised, u32 indexes, no delete', () => {
 });
 
 kernelTest(test, 'PerCpuHash, LruPerCpuHash, PerCpuArray: one value per possible CPU, 8-byte slots', () => {
-  const cpus = possibleCpus();
+  const cpus = possibleCpuCount();
   using h = PerCpuHash.create({ key: u32, value: u32, maxEntries: 4 });
   assert.is(h.map.valueBufferSize, 8 * cpus);
   h.set(1, Array.from({ length: cpus }, (_, i) => i + 10));
@@ -225,7 +225,7 @@ kernelTest(test, 'StackTrace, PerfEventArray, RingBuf: creatable', () => {
   assert.is(st.map.valueSize, 256);
   assert.is(st.get(0), undefined);
   using pe = PerfEventArray.create();
-  assert.is(pe.map.maxEntries, possibleCpus());
+  assert.is(pe.map.maxEntries, possibleCpuCount());
   using rb = RingBuf.create({ size: 4096 * 4 });
   assert.is(rb.map.info().maxEntries, 16384);
   assert.throws(() => RingBuf.create({ size: 5000 }), /not a power of 2/);

@@ -286,10 +286,11 @@ Codec('per-CPU values: 8-byte slots, one per possible CPU', () => {
 });
 
 Codec('parseCpuList', () => {
-  assert.is(parseCpuList('0-1\n'), 2);
-  assert.is(parseCpuList('0'), 1);
-  assert.is(parseCpuList('0,2-5,7'), 8);
-  assert.throws(() => parseCpuList('x'), /not a CPU list/);
+  assert.equal(parseCpuList('0-1\n'), [0, 1]);
+  assert.equal(parseCpuList('0'), [0]);
+  assert.equal(parseCpuList('0,2-5,7'), [0, 2, 3, 4, 5, 7]);
+  assert.throws(() => parseCpuList('x'), /is not N or N-M/);
+  assert.throws(() => parseCpuList(''), /names no CPU/);
 });
 
 Elem.run();

@@ -1,0 +1,404 @@
+/**
+ * C declarations from BTF, in the form `bpftool btf dump file … format c` prints them
+ * (libbpf's `btf_dump`): named structs, unions, enums and typedefs in an order that compiles,
+ * forward declarations where a pointer needs one, anonymous structs/unions/enums inline,
+ * bitfields, explicit padding where natural alignment would not reproduce the recorded
+ * offsets, `__attribute__((packed))` where the layout needs it.
+ * @module
+ */
+
+import { BtfError } from './btf-error.js';
+import { Btf } from './btf.js';
+import { alignOfType, isPacked, sizeOfType } from './layout.js';
+import { describeType, type Composite, type Enum, type Enum64, type Fwd, type Type, type Typedef } from './types.js';
+
+/** Options of {@link dumpC}. */
+export interface DumpCOptions {
+  /**
+   * Wrap the output as bpftool's `vmlinux.h`: a header guard and the clang
+   * `preserve_access_index` pragma around the declarations.
+   */
+  readonly vmlinuxHeader?: boolean;
+  /**
+   * Print type tags as `__attribute__((btf_type_tag("…")))`, as bpftool does (default true).
+   * gcc ignores the attribute with a warning: pass false for a header meant for gcc.
+   */
+  readonly typeTags?: boolean;
+  /** Dump only these types and what they need (default: every type of the BTF). */
+  readonly types?: Iterable<Type>;
+}
+
+const EMITTING = 1;
+const DONE = 2;
+/** Declarator recursion limit: deeper means a loop in a malformed graph. */
+const MAX_DECL_DEPTH = 256;
+/** Unnamed-bitfield padding lines before a gap is filled with a `char __pad_N[…]` array. */
+const MAX_PAD_LINES = 64;
+
+class CDumper {
+  readonly out: string[] = [];
+  readonly #state = new Map<Type, number>();
+  readonly #declaredTags = new Set<string>();
+  readonly #tagNames = new Map<Type, string>();
+  readonly #tagCounts = new Map<string, number>();
+  readonly #identNames = new Map<object, string>();
+  readonly #identCounts = new Map<string, number>();
+  readonly #visiting = new Set<Type>();
+  readonly #doneStrong = new Set<Type>();
+  readonly #container: Type[] = [];
+  readonly #typeTags: boolean;
+
+  constructor(options: DumpCOptions | undefined) {
+    this.#typeTags = options?.typeTags !== false;
+  }
+
+  #unique(counts: Map<string, number>, name: string): string {
+    const n = (counts.get(name) ?? 0) + 1;
+    counts.set(name, n);
+    return n === 1 ? name : `${name}___${n}`;
+  }
+
+  /** Tag name of a struct/union/enum (with `___N` for a second type of the same name). */
+  tagName(t: Composite | Enum | Enum64): string {
+    let n = this.#tagNames.get(t);
+    if (n === undefined) {
+      n = this.#unique(this.#tagCounts, t.name);
+      this.#tagNames.set(t, n);
+    }
+    return n;
+  }
+
+  /** Ordinary identifier (typedef name, enumerator) made unique. */
+  identName(t: object, name: string): string {
+    let n = this.#identNames.get(t);
+    if (n === undefined) {
+      n = this.#unique(this.#identCounts, name);
+      this.#identNames.set(t, n);
+    }
+    return n;
+  }
+
+  /** Emits a top-level type: named types fully; anonymous enums nothing refers to, as `enum { … };`. */
+  top(t: Type, anonEnum: boolean): void {
+    switch (t.kind) {
+      case 'struct': case 'union': case 'enum': case 'enum64': case 'typedef':
+        if (t.name !== '') this.ensure(t, true);
+        else if (anonEnum && (t.kind === 'enum' || t.kind === 'enum64') && t.values.length > 0) {
+          this.out.push(`${this.#enumBody(t, 0)};`, '');
+        }
+        break;
+      case 'fwd':
+        this.#fwd(t);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #fwd(t: Fwd): void {
+    const key = `${t.fwdKind} ${t.name}`;
+    if (this.#declaredTags.has(key)) return;
+    this.#declaredTags.add(key);
+    this.out.push(`${key};`, '');
+  }
+
+  /** Makes `t` usable in a declaration: defined when `strong` (by value), declared when not (through a pointer). */
+  ensure(t: Type, strong: boolean): void {
+    switch (t.kind) {
+      case 'void': case 'int': case 'float': case 'func': case 'var': case 'datasec': case 'decl_tag':
+        return;
+      case 'fwd':
+        this.#fwd(t);
+        return;
+      case 'struct': case 'union':
+        if (t.name === '') this.#walk(t, strong, () => {
+          for (const m of t.members) this.ensure(m.type, true);
+        });
+        else this.#ensureComposite(t, strong);
+        return;
+      case 'enum': case 'enum64':
+        if (t.name !== '' && !this.#state.has(t)) {
+          this.#state.set(t, DONE);
+          this.out.push(`${this.#enumBody(t, 0)};`, '');
+        }
+        return;
+      case 'typedef':
+        this.#ensureTypedef(t, strong);
+        return;
+      case 'ptr':
+        this.#walk(t, false, () => this.ensure(t.target, false));
+        return;
+      case 'array':
+        // Array elements must be complete even behind a pointer.
+        this.#walk(t, true, () => this.ensure(t.element, true));
+        return;
+      case 'const': case 'volatile': case 'restrict': case 'type_tag':
+        this.#walk(t, strong, () => this.ensure(t.target, strong));
+        return;
+      case 'func_proto':
+        this.#walk(t, false, () => {
+          this.ensure(t.returns, false);
+          for (const p of t.params) this.ensure(p.type, false);
+        });
+        return;
+    }
+  }
+
+  /** Runs `body` once per (type, strength), refusing loops through anonymous types. */
+  #walk(t: Type, strong: boolean, body: () => void): void {
+    // Weak walks are not remembered: whether they print a forward declaration depends on the
+    // container being defined at the time.
+    if (strong && this.#doneStrong.has(t)) return;
+    if (this.#visiting.has(t)) throw new BtfError(`type loop through ${describeType(t)}`);
+    this.#visiting.add(t);
+    body();
+    this.#visiting.delete(t);
+    if (strong) this.#doneStrong.add(t);
+  }
+
+  #ensureComposite(t: Composite, strong: boolean): void {
+    const state = this.#state.get(t);
+    if (state === DONE) return;
+    const key = `${t.kind} ${this.tagName(t)}`;
+    if (!strong || state === EMITTING) {
+      // A pointer to it (or a by-value loop, which C cannot express): a declaration will do,
+      // except inside its own definition.
+      if (this.#container[this.#container.length - 1] === t || this.#declaredTags.has(key)) return;
+      this.#declaredTags.add(key);
+      this.out.push(`${key};`, '');
+      return;
+    }
+    this.#state.set(t, EMITTING);
+    this.#container.push(t);
+    for (const m of t.members) this.ensure(m.type, true);
+    this.#container.pop();
+    this.#declaredTags.add(key);
+    this.#state.set(t, DONE);
+    this.out.push(`${this.#compositeBody(t, 0)};`, '');
+  }
+
+  #ensureTypedef(t: Typedef, strong: boolean): void {
+    const state = this.#state.get(t);
+    if (state === DONE) {
+      if (strong) this.#walk(t, true, () => this.ensure(t.target, true));
+      return;
+    }
+    if (state === EMITTING) return;
+    this.#state.set(t, EMITTING);
+    // The typedef itself only needs its target declared (`typedef struct s s_t;` is fine with
+    // `struct s` incomplete), which breaks loops such as a struct holding a pointer to its own
+    // typedef. It is printed outside any struct body, so no container applies.
+    this.#container.push(t);
+    this.ensure(t.target, false);
+    this.#container.pop();
+    this.#state.set(t, DONE);
+    if (t.name !== '__builtin_va_list') this.out.push(`typedef ${this.decl(t.target, this.identName(t, t.name), 0, 0)};`, '');
+    if (strong) this.#walk(t, true, () => this.ensure(t.target, true));
+  }
+
+  /** The declaration of `inner` (a name with its pointer/array/function declarators) of type `t`. */
+  decl(t: Type, inner: string, lvl: number, depth: number): string {
+    if (depth > MAX_DECL_DEPTH) throw new BtfError(`declarator deeper than ${MAX_DECL_DEPTH} (a loop?) at ${describeType(t)}`);
+    const d = depth + 1;
+    switch (t.kind) {
+      case 'void':
+        return join('void', inner);
+      case 'int': case 'float':
+        return join(t.name, inner);
+      case 'struct': case 'union':
+        return join(t.name === '' ? this.#compositeBody(t, lvl, d) : `${t.kind} ${this.tagName(t)}`, inner);
+      case 'enum': case 'enum64':
+        return join(t.name === '' ? this.#enumBody(t, lvl) : `enum ${this.tagName(t)}`, inner);
+      case 'fwd':
+        return join(`${t.fwdKind} ${t.name}`, inner);
+      case 'typedef':
+        return join(t.name === '__builtin_va_list' ? t.name : this.identName(t, t.name), inner);
+      case 'ptr': {
+        const k = declaratorKind(t.target);
+        return this.decl(t.target, k === 'array' || k === 'func_proto' ? `(*${inner})` : `*${inner}`, lvl, d);
+      }
+      case 'array':
+        return this.decl(t.element, `${inner}[${t.length}]`, lvl, d);
+      case 'const': case 'volatile': case 'restrict': {
+        const k = declaratorKind(t.target);
+        if (k === 'func_proto') return this.decl(t.target, inner, lvl, d);
+        if (k === 'ptr') return this.decl(t.target, join(t.kind, inner), lvl, d);
+        // A qualified array is an array of qualified elements; do not say it twice.
+        if (k === 'array' && qualifiedElement(t.target, t.kind)) return this.decl(t.target, inner, lvl, d);
+        return `${t.kind} ${this.decl(t.target, inner, lvl, d)}`;
+      }
+      case 'type_tag':
+        return this.decl(t.target, this.#typeTags ? join(`__attribute__((btf_type_tag("${t.value}")))`, inner) : inner, lvl, d);
+      case 'func_proto': {
+        const ps = t.params.map((p, i) => (i === t.params.length - 1 && p.type.kind === 'void' && p.name === '' ? '...' : this.decl(p.type, p.name, lvl, d)));
+        return this.decl(t.returns, `${inner}(${ps.length === 0 ? 'void' : ps.join(', ')})`, lvl, d);
+      }
+      default:
+        return join(`void /* ${t.kind} */`, inner);
+    }
+  }
+
+  #compositeBody(t: Composite, lvl: number, depth = 0): string {
+    const ind = '\t'.repeat(lvl + 1);
+    const head = `${t.kind}${t.name === '' ? '' : ` ${this.tagName(t)}`} {`;
+    if (t.members.length === 0) return `${head}}`;
+    const lines = [head];
+    const packed = t.members.length > 0 && isPacked(t);
+    const isStruct = t.kind === 'struct';
+    let cur = 0;
+    for (const m of t.members) {
+      if (isStruct) {
+        const align = packed ? 1 : alignOfType(m.type);
+        padding(lines, ind, cur, m.bitOffset, align, m.bitfieldSize !== 0, packed);
+      }
+      const bits = m.bitfieldSize !== 0 ? `: ${m.bitfieldSize}` : '';
+      lines.push(`${ind}${this.decl(m.type, m.name, lvl + 1, depth + 1)}${bits};`);
+      if (isStruct) cur = Math.max(cur, m.bitOffset + (m.bitfieldSize !== 0 ? m.bitfieldSize : safeBits(m.type)));
+    }
+    if (isStruct && t.members.length > 0) padding(lines, ind, cur, t.size * 8, packed ? 1 : alignOfType(t), false, packed);
+    lines.push(`${'\t'.repeat(lvl)}}${packed ? ' __attribute__((packed))' : ''}`);
+    return lines.join('\n');
+  }
+
+  #enumBody(t: Enum | Enum64, lvl: number): string {
+    const name = t.name === '' ? 'enum' : `enum ${this.tagName(t)}`;
+    if (t.values.length === 0) return name;
+    const ind = '\t'.repeat(lvl + 1);
+    const lines = [`${name} {`];
+    for (const e of t.values) {
+      const v = t.kind === 'enum64' ? `${e.value}${t.signed ? 'LL' : 'ULL'}` : `${e.value}`;
+      lines.push(`${ind}${this.identName(e, e.name)} = ${v},`);
+    }
+    // A size the values alone would not give: 1, 2, or 8 for a 32-bit enum (4 for an enum64).
+    const natural = t.kind === 'enum64' ? 8 : 4;
+    const mode = t.size === natural ? '' : t.size === 1 ? 'QI' : t.size === 2 ? 'HI' : t.size === 4 ? 'SI' : t.size === 8 ? 'DI' : '';
+    lines.push(`${'\t'.repeat(lvl)}}${mode === '' ? '' : ` __attribute__((mode(${mode})))`}`);
+    return lines.join('\n');
+  }
+}
+
+function join(base: string, inner: string): string {
+  return inner === '' ? base : `${base} ${inner}`;
+}
+
+/** Kind of `t` once type tags (which print nothing in a declarator position) are skipped. */
+function declaratorKind(t: Type): Type['kind'] {
+  for (let i = 0; i < 64 && t.kind === 'type_tag'; i++) t = t.target;
+  return t.kind;
+}
+
+function qualifiedElement(t: Type, q: 'const' | 'volatile' | 'restrict'): boolean {
+  for (let i = 0; i < 64; i++) {
+    if (t.kind === q) return true;
+    if (t.kind === 'array') t = t.element;
+    else if (t.kind === 'type_tag' || t.kind === 'const' || t.kind === 'volatile' || t.kind === 'restrict') t = t.target;
+    else return false;
+  }
+  return false;
+}
+
+function safeBits(t: Type): number {
+  try {
+    return sizeOfType(t) * 8;
+  } catch {
+    return 0;
+  }
+}
+
+const PAD_TYPES: readonly [number, string][] = [[64, 'long'], [32, 'int'], [16, 'short'], [8, 'char']];
+
+/**
+ * Unnamed bitfields from `cur` to `next` bits, when the compiler's natural placement would not
+ * put the next member there. Picks the widest unit (long, int, short, char) whose next boundary
+ * does not pass `next`: first a bitfield up to that boundary (it stays inside one unit), then
+ * whole units, then the remainder in the narrowest type that holds it. Unnamed bitfields do not
+ * change a struct's alignment, so only the offsets move.
+ */
+function padding(lines: string[], ind: string, cur: number, next: number, align: number, bitfield: boolean, packed: boolean): void {
+  if (cur >= next) return;
+  if (!bitfield && Math.ceil(cur / (align * 8)) * align * 8 === next) return;
+  let unit = 8;
+  let type = 'char';
+  for (const [bits, name] of PAD_TYPES) {
+    if (Math.ceil(cur / bits) * bits <= next) {
+      unit = bits;
+      type = name;
+      break;
+    }
+  }
+  const boundary = Math.ceil(cur / unit) * unit;
+  if (boundary > next) {
+    // Less than a char's boundary away: a sub-byte bitfield closes it.
+    lines.push(`${ind}char: ${next - cur};`);
+    return;
+  }
+  const whole = Math.floor((next - boundary) / unit);
+  // Outside packed structs a whole-unit bitfield cannot straddle a unit boundary, so the first
+  // one already skips to the boundary (as libbpf relies on); packed structs need it spelled out.
+  if (boundary > cur && (packed || whole === 0)) lines.push(`${ind}${type}: ${boundary - cur};`);
+  cur = boundary;
+  if (whole > MAX_PAD_LINES) {
+    // A gap this wide is a byte array rather than thousands of `long: 64;` lines.
+    lines.push(`${ind}char __pad_${cur / 8}[${(whole * unit) / 8}];`);
+    cur += whole * unit;
+  } else {
+    for (let n = 0; n < whole; n++) lines.push(`${ind}${type}: ${unit};`);
+    cur += whole * unit;
+  }
+  const rest = next - cur;
+  if (rest > 0) lines.push(`${ind}${PAD_TYPES.slice().reverse().find(([bits]) => bits >= rest)![1]}: ${rest};`);
+}
+
+/**
+ * Prints C declarations for a BTF blob or a set of types, as `bpftool btf dump file … format c`
+ * does. Functions, variables and data sections are not printed (bpftool does not either).
+ * Throws {@link BtfError} for a malformed graph (a loop through anonymous types).
+ */
+export function dumpC(source: Btf | Iterable<Type>, options?: DumpCOptions): string {
+  const d = new CDumper(options);
+  const all: Type[] = options?.types !== undefined ? [...options.types] : source instanceof Btf ? [...source.types()] : [...source];
+  // Anonymous enums are printed on their own only when nothing refers to them.
+  const referenced = new Set<Type>();
+  for (const t of all) {
+    switch (t.kind) {
+      case 'typedef': case 'const': case 'volatile': case 'ptr': case 'restrict': case 'type_tag':
+        referenced.add(t.target);
+        break;
+      case 'array':
+        referenced.add(t.element);
+        break;
+      case 'struct': case 'union':
+        for (const m of t.members) referenced.add(m.type);
+        break;
+      case 'func_proto':
+        referenced.add(t.returns);
+        for (const p of t.params) referenced.add(p.type);
+        break;
+      case 'var':
+        referenced.add(t.type);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const t of all) d.top(t, !referenced.has(t));
+  const body = d.out.join('\n');
+  if (options?.vmlinuxHeader !== true) return body;
+  return [
+    '#ifndef __VMLINUX_H__',
+    '#define __VMLINUX_H__',
+    '',
+    '#ifndef BPF_NO_PRESERVE_ACCESS_INDEX',
+    '#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)',
+    '#endif',
+    '',
+    body,
+    '#ifndef BPF_NO_PRESERVE_ACCESS_INDEX',
+    '#pragma clang attribute pop',
+    '#endif',
+    '',
+    '#endif /* __VMLINUX_H__ */',
+    '',
+  ].join('\n');
+}
+

@@ -1,0 +1,30 @@
+/**
+ * The offline verifier: abstract interpretation of an eBPF program that decides and speaks
+ * like the Linux 6.18 verifier for a root (CAP_BPF + CAP_PERFMON) loader.
+ *
+ * ```ts
+ * const r = verify(program, { progType: 'xdp', maps: [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 16 }], logLevel: 1 });
+ * r.verdict; // 'accept' | 'reject'
+ * r.error;   // the kernel's first error line, e.g. "R0 invalid mem access 'map_value_or_null'"
+ * r.log;     // the kernel's level-1 log (instruction lines with state tails, error, statistics)
+ * ```
+ *
+ * Modelled: the structural checks (opcodes, reserved fields, jumps, subprogram bounds,
+ * unreachable code, `ld_imm64`), path exploration with pruning and infinite-loop detection,
+ * scalar ranges (tnum + signed/unsigned 64/32-bit bounds, branch narrowing, linked registers),
+ * stack slots with spill/fill, context access for socket_filter, sched_cls/act, cgroup_skb, xdp,
+ * kprobe, tracepoint and raw_tracepoint, map values, packets, helper calls (availability, GPL,
+ * map/key/value/memory/size/context arguments, return values, map compatibility), static
+ * bpf-to-bpf calls, atomics, `LD_ABS`/`LD_IND`, return-value ranges, the complexity limit.
+ *
+ * Not modelled yet (rejected with a "… is not simulated" error or approximated): kfuncs, BTF
+ * (global functions, `BPF_PSEUDO_BTF_ID`, BTF-typed pointers), callbacks (`bpf_loop`, timers),
+ * `may_goto`, dynptrs, iterators, spin locks, acquired references (sockets, ring buffer
+ * records), arenas, unprivileged (non-root) rules, precision tracking (all scalars are treated
+ * as precise), the level-2 log's liveness table.
+ * @module
+ */
+
+export { verify, COMPLEXITY_LIMIT } from './verify.js';
+export type { MapSpec, VerifyOptions, VerifyResult } from './types.js';
+export * from './tnum.js';

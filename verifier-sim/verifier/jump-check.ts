@@ -1,0 +1,199 @@
+/**
+ * Conditional jumps (`check_cond_jmp_op` in kernel/bpf/verifier.c): operand checks, dead
+ * branch elimination when the outcome is known, otherwise a new pending branch for the jump
+ * target with both states narrowed — scalar bounds, NULL checks of maybe-null pointers (every
+ * copy with the same id), and packet ranges from comparisons with `pkt_end`
+ * (`try_match_pkt_pointers`, `find_good_pkt_pointers`).
+ * @module
+ */
+
+import { AT_PKT_END, BEYOND_PKT_END, branchTaken, setMinMax, type Condition } from './branch-bounds.js';
+import { checkReadable } from './register-access.js';
+import { baseId, copyReg, hasAddConst, type RegState } from './register-state.js';
+import { addBounds, constReg } from './scalar-alu.js';
+import { markKnown } from './scalar-bounds.js';
+import type { Slot } from './program-slots.js';
+import type { VerifierEnv } from './verifier-env.js';
+import { printInsnState } from './insn-state-log.js';
+import { RejectError } from './verifier-error.js';
+import { allFrames, copyState, type VerifierState } from './verifier-state.js';
+
+const CONDITIONS: readonly (Condition | undefined)[] = [undefined, 'jeq', 'jgt', 'jge', 'jset', 'jne', 'jsgt', 'jsge', undefined, undefined, 'jlt', 'jle', 'jslt', 'jsle', undefined, undefined];
+
+/** Every register and spilled register of a state. */
+function* allRegs(s: VerifierState): Generator<RegState> {
+  for (const f of allFrames(s)) {
+    yield* f.regs;
+    for (const slot of f.stack) if (slot.types[7] === 1) yield slot.spilled;
+  }
+}
+
+/** `mark_ptr_or_null_regs`: resolves every copy of the maybe-null pointer `id`. */
+function markPtrOrNull(s: VerifierState, id: number, isNull: boolean): void {
+  for (const r of allRegs(s)) {
+    if (!r.maybeNull || r.id !== id) continue;
+    if (isNull) {
+      markKnown(r, 0n);
+    } else {
+      r.maybeNull = false;
+      r.id = 0;
+    }
+  }
+}
+
+/** `find_good_pkt_pointers`: packet pointers with `dst`'s id are valid up to `dst.off`. */
+function findGoodPktPointers(s: VerifierState, dst: RegState, rightOpen: boolean): void {
+  if (dst.off < 0 || (dst.off === 0 && rightOpen)) return;
+  if (dst.umax > 0xffffn || dst.umax + BigInt(dst.off) > 0xffffn) return;
+  let range = dst.off;
+  if (rightOpen) range++;
+  for (const r of allRegs(s)) if (r.type === dst.type && r.id === dst.id) r.range = Math.max(r.range, range);
+}
+
+function markPktEnd(s: VerifierState, regno: number, beyond: boolean): void {
+  if (s.regs[regno].type !== 'pkt') return;
+  s.regs[regno].range = beyond ? BEYOND_PKT_END : AT_PKT_END;
+}
+
+function isInitPkt(r: RegState): boolean {
+  return r.type === 'pkt' && r.off === 0 && r.varOff.mask === 0n && r.varOff.value === 0n;
+}
+
+/** `try_match_pkt_pointers`; `fall` is the fall-through state, `taken` the jump target's. */
+function matchPktPointers(op: Condition, dstRegno: number, srcRegno: number, fall: VerifierState, taken: VerifierState): boolean {
+  const dst = fall.regs[dstRegno];
+  const src = fall.regs[srcRegno];
+  const dstIsPkt = (dst.type === 'pkt' && src.type === 'pkt_end') || (dst.type === 'pkt_meta' && isInitPkt(src));
+  const srcIsPkt = (dst.type === 'pkt_end' && src.type === 'pkt') || (isInitPkt(dst) && src.type === 'pkt_meta');
+  switch (op) {
+    case 'jgt':
+      if (dstIsPkt) {
+        findGoodPktPointers(fall, dst, false);
+        markPktEnd(taken, dstRegno, true);
+      } else if (srcIsPkt) {
+        findGoodPktPointers(taken, taken.regs[srcRegno], true);
+        markPktEnd(fall, srcRegno, false);
+      } else return false;
+      return true;
+    case 'jlt':
+      if (dstIsPkt) {
+        findGoodPktPointers(taken, taken.regs[dstRegno], true);
+        markPktEnd(fall, dstRegno, false);
+      } else if (srcIsPkt) {
+        findGoodPktPointers(fall, src, false);
+        markPktEnd(taken, srcRegno, true);
+      } else return false;
+      return true;
+    case 'jge':
+      if (dstIsPkt) {
+        findGoodPktPointers(fall, dst, true);
+        markPktEnd(taken, dstRegno, false);
+      } else if (srcIsPkt) {
+        findGoodPktPointers(taken, taken.regs[srcRegno], false);
+        markPktEnd(fall, srcRegno, true);
+      } else return false;
+      return true;
+    case 'jle':
+      if (dstIsPkt) {
+        findGoodPktPointers(taken, taken.regs[dstRegno], false);
+        markPktEnd(fall, dstRegno, true);
+      } else if (srcIsPkt) {
+        findGoodPktPointers(fall, src, true);
+        markPktEnd(taken, srcRegno, false);
+      } else return false;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * `sync_linked_regs`: every scalar linked to `known` (same base id) takes its narrowed bounds,
+ * shifted by the difference of their `off` when either went through `rX += K`.
+ */
+function syncLinked(s: VerifierState, known: RegState): void {
+  if (known.type !== 'scalar' || known.id === 0) return;
+  const id = baseId(known.id);
+  for (const r of allRegs(s)) {
+    if (r === known || r.type !== 'scalar' || baseId(r.id) !== id) continue;
+    if ((!hasAddConst(r.id) && !hasAddConst(known.id)) || r.off === known.off) {
+      Object.assign(r, copyReg(known));
+    } else {
+      const savedOff = r.off;
+      const delta = constReg(BigInt((r.off | 0) - (known.off | 0)));
+      Object.assign(r, copyReg(known));
+      r.off = savedOff;
+      addBounds(r, delta);
+    }
+  }
+}
+
+/**
+ * Checks a conditional jump at `env.insnIdx`; returns the next slot of the current path and
+ * queues the other successor when both are possible.
+ */
+export function checkCondJump(env: VerifierEnv, slot: Slot): number {
+  const idx = env.insnIdx;
+  const op = slot.code & 0xf0;
+  const is32 = (slot.code & 7) === 0x06;
+  if (op === 0xe0) {
+    if (slot.code !== 0xe5 || slot.src !== 0 || slot.dst !== 0 || slot.imm !== 0) throw new RejectError(`invalid may_goto imm ${slot.imm}`, idx);
+    throw new RejectError('may_goto is not simulated', idx);
+  }
+  const cond = CONDITIONS[op >> 4];
+  if (cond === undefined) throw new RejectError(`invalid BPF_JMP/JMP32 opcode ${(op >> 4).toString(16)}`, idx);
+  checkReadable(env, slot.dst);
+  const regs = env.cur.regs;
+  const isX = (slot.code & 0x08) !== 0;
+  let src: RegState;
+  if (isX) {
+    if (slot.imm !== 0) throw new RejectError('BPF_JMP/JMP32 uses reserved fields', idx);
+    checkReadable(env, slot.src);
+    src = regs[slot.src];
+  } else {
+    if (slot.src !== 0) throw new RejectError('BPF_JMP/JMP32 uses reserved fields', idx);
+    src = constReg(BigInt(slot.imm));
+  }
+  const dst = regs[slot.dst];
+  const pred = branchTaken(dst, src, cond, is32);
+  if (pred >= 0) {
+    printInsnState(env);
+    return pred === 1 ? idx + slot.off + 1 : idx + 1;
+  }
+
+  const taken = copyState(env.cur);
+  env.pending.push({ state: taken, insn: idx + slot.off + 1, prevInsn: idx, logPos: env.log.position });
+  if (taken.parent !== null) taken.parent.branches++;
+  const fall = env.cur;
+  const takenSrc = isX ? taken.regs[slot.src] : constReg(BigInt(slot.imm));
+  const fallSrc = isX ? fall.regs[slot.src] : constReg(BigInt(slot.imm));
+  setMinMax(taken.regs[slot.dst], takenSrc, fall.regs[slot.dst], fallSrc, cond, is32);
+  syncLinked(taken, taken.regs[slot.dst]);
+  syncLinked(fall, fall.regs[slot.dst]);
+  if (isX) {
+    syncLinked(taken, taken.regs[slot.src]);
+    syncLinked(fall, fall.regs[slot.src]);
+  }
+
+  const d = fall.regs[slot.dst];
+  if (!is32 && isX) {
+    const s = fall.regs[slot.src];
+    const dPtr = d.type !== 'scalar' && d.type !== 'not_init';
+    const sPtr = s.type !== 'scalar' && s.type !== 'not_init';
+    if (dPtr && sPtr && d.maybeNull !== s.maybeNull && (cond === 'jeq' || cond === 'jne')) {
+      const eq = cond === 'jeq' ? taken : fall;
+      const nullable = s.maybeNull ? slot.src : slot.dst;
+      const id = eq.regs[nullable].id;
+      markPtrOrNull(eq, id, false);
+    }
+  }
+  if (!is32 && !isX && slot.imm === 0 && (cond === 'jeq' || cond === 'jne') && d.maybeNull) {
+    const id = d.id;
+    markPtrOrNull(fall, id, cond === 'jne');
+    markPtrOrNull(taken, id, cond === 'jeq');
+  } else if (isX && !is32) {
+    matchPktPointers(cond, slot.dst, slot.src, fall, taken);
+  }
+  printInsnState(env);
+  return idx + 1;
+}

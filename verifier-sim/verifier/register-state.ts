@@ -1,0 +1,136 @@
+/**
+ * The abstract state of one register, after the kernel's `struct bpf_reg_state`
+ * (include/linux/bpf_verifier.h): a type, a fixed offset for pointers, an id linking copies
+ * (maybe-null pointers, packet pointers), the packet range, the map it points into, and the
+ * scalar part (tnum + signed/unsigned 64- and 32-bit bounds) that scalars and pointer
+ * variable offsets share. All bounds are `bigint`s: `smin`/`smax`/`s32min`/`s32max` signed,
+ * the others unsigned.
+ * @module
+ */
+
+import { TNUM_UNKNOWN, U32_MAX, U64_MAX, type Tnum } from './tnum.js';
+
+/** Register types the simulator tracks (the kernel's `enum bpf_reg_type`, base types). */
+export type RegType =
+  | 'not_init'
+  | 'scalar'
+  | 'ctx'
+  | 'map_ptr'
+  | 'map_value'
+  | 'fp'
+  | 'pkt'
+  | 'pkt_meta'
+  | 'pkt_end'
+  | 'sock_common'
+  | 'sock'
+  | 'mem';
+
+/** The kernel's S64_MIN, S64_MAX, S32_MIN, S32_MAX. */
+export const S64_MIN = -(1n << 63n);
+/** The kernel's S64_MAX. */
+export const S64_MAX = (1n << 63n) - 1n;
+/** The kernel's S32_MIN. */
+export const S32_MIN = -(1n << 31n);
+/** The kernel's S32_MAX. */
+export const S32_MAX = (1n << 31n) - 1n;
+
+/** One register's abstract value; mutable, copied with {@link copyReg}. */
+export interface RegState {
+  /** Base type. */
+  type: RegType;
+  /** `PTR_MAYBE_NULL`: the pointer may be NULL until checked. */
+  maybeNull: boolean;
+  /** Fixed offset of a pointer from its base. */
+  off: number;
+  /** Stack pointers: the call frame whose stack they point into (0 = main program). */
+  frameno: number;
+  /** Identity shared by copies: null checks and packet range updates apply to every copy. */
+  id: number;
+  /** Packet pointers: bytes known in bounds after `off` (negative: at/beyond pkt_end markers). */
+  range: number;
+  /** Map pointers and map values: index of the map in the program's map list. */
+  map: number;
+  /** Size of the memory a `mem` pointer points to. */
+  memSize: number;
+  /** Known and unknown bits. */
+  varOff: Tnum;
+  /** Signed 64-bit minimum. */
+  smin: bigint;
+  /** Signed 64-bit maximum. */
+  smax: bigint;
+  /** Unsigned 64-bit minimum. */
+  umin: bigint;
+  /** Unsigned 64-bit maximum. */
+  umax: bigint;
+  /** Signed 32-bit minimum of the low half. */
+  s32min: bigint;
+  /** Signed 32-bit maximum of the low half. */
+  s32max: bigint;
+  /** Unsigned 32-bit minimum of the low half. */
+  u32min: bigint;
+  /** Unsigned 32-bit maximum of the low half. */
+  u32max: bigint;
+  /**
+   * Scalars: the value matters for safety (`precise`; printed as a `P` prefix). The kernel sets
+   * it on explored states by backtracking; the simulator does not model precision, so it stays false.
+   */
+  precise: boolean;
+}
+
+/** A register that was never written (`NOT_INIT`). */
+export function notInit(): RegState {
+  return {
+    type: 'not_init',
+    maybeNull: false,
+    off: 0,
+    frameno: 0,
+    id: 0,
+    range: 0,
+    map: -1,
+    memSize: 0,
+    varOff: TNUM_UNKNOWN,
+    smin: S64_MIN,
+    smax: S64_MAX,
+    umin: 0n,
+    umax: U64_MAX,
+    s32min: S32_MIN,
+    s32max: S32_MAX,
+    u32min: 0n,
+    u32max: U32_MAX,
+    precise: false,
+  };
+}
+
+/** `BPF_ADD_CONST`: flag in a scalar's id meaning "linked register plus `off`" (`r2 = r1; r2 += 4`). */
+export const ADD_CONST = 2 ** 31;
+
+/** The id without the {@link ADD_CONST} flag. */
+export function baseId(id: number): number {
+  return id >= ADD_CONST ? id - ADD_CONST : id;
+}
+
+/** Whether the id carries the {@link ADD_CONST} flag. */
+export function hasAddConst(id: number): boolean {
+  return id >= ADD_CONST;
+}
+
+/** A copy of `r` (tnums are immutable, so a shallow copy is enough). */
+export function copyReg(r: RegState): RegState {
+  return { ...r };
+}
+
+/** Whether `r` holds a pointer (anything but NOT_INIT and SCALAR_VALUE). */
+export function isPointer(r: RegState): boolean {
+  return r.type !== 'scalar' && r.type !== 'not_init';
+}
+
+/** Whether `r` is any kind of packet pointer (`reg_is_pkt_pointer_any`). */
+export function isPacketPointerAny(r: RegState): boolean {
+  return r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end';
+}
+
+/** The type name as the kernel's `reg_type_str()` prints it: `map_value_or_null`, `fp`, … */
+export function regTypeName(r: { type: RegType; maybeNull: boolean }): string {
+  const base = r.type === 'not_init' ? '?' : r.type;
+  return r.maybeNull ? `${base}_or_null` : base;
+}

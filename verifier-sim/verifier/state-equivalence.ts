@@ -1,0 +1,138 @@
+/**
+ * State comparison for pruning (`states_equal`, `regsafe`, `stacksafe` in
+ * kernel/bpf/verifier.c). A new state is safe when an explored, fully verified one at the
+ * same instruction covers it: every live register of the old state admits the new value
+ * (scalar ranges contain it, pointers agree on type, map and offset, packet ranges are no
+ * larger) and every old stack byte is matched. The exact comparison detects infinite loops.
+ * Scalars are all treated as precise (the kernel's precision tracking is not modelled), so
+ * the simulator prunes no more than the kernel.
+ * @module
+ */
+
+import type { RegState } from './register-state.js';
+import { StackByte } from './stack-state.js';
+import { tnumEquals, tnumIn } from './tnum.js';
+import type { FrameState, VerifierState } from './verifier-state.js';
+
+function rangeWithin(o: RegState, c: RegState): boolean {
+  return o.umin <= c.umin && o.umax >= c.umax && o.smin <= c.smin && o.smax >= c.smax && o.u32min <= c.u32min && o.u32max >= c.u32max && o.s32min <= c.s32min && o.s32max >= c.s32max;
+}
+
+function regEqual(o: RegState, c: RegState): boolean {
+  return (
+    o.type === c.type &&
+    o.maybeNull === c.maybeNull &&
+    o.off === c.off &&
+    o.range === c.range &&
+    o.map === c.map &&
+    o.memSize === c.memSize &&
+    o.frameno === c.frameno &&
+    tnumEquals(o.varOff, c.varOff) &&
+    o.smin === c.smin &&
+    o.smax === c.smax &&
+    o.umin === c.umin &&
+    o.umax === c.umax &&
+    o.s32min === c.s32min &&
+    o.s32max === c.s32max &&
+    o.u32min === c.u32min &&
+    o.u32max === c.u32max
+  );
+}
+
+/** `regsafe`: the old register admits the current one. */
+function regSafe(o: RegState, c: RegState, exact: boolean, ids: Map<number, number>): boolean {
+  if (exact) return regEqual(o, c) && checkIds(o.id, c.id, ids);
+  if (o.type === 'not_init') return true;
+  if (o.type !== c.type || o.maybeNull !== c.maybeNull) return false;
+  switch (o.type) {
+    case 'scalar':
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
+    case 'map_value':
+    case 'mem':
+      return o.off === c.off && o.map === c.map && o.memSize === c.memSize && rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && (!o.maybeNull || checkIds(o.id, c.id, ids));
+    case 'pkt':
+    case 'pkt_meta':
+      if (o.off !== c.off) return false;
+      if (o.range < 0 ? o.range !== c.range : o.range > c.range) return false;
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && checkIds(o.id, c.id, ids);
+    default:
+      return regEqual(o, c) && checkIds(o.id, c.id, ids);
+  }
+}
+
+function checkIds(oldId: number, curId: number, ids: Map<number, number>): boolean {
+  if (oldId === 0) return curId === 0;
+  if (curId === 0) return false;
+  const seen = ids.get(oldId);
+  if (seen === undefined) {
+    ids.set(oldId, curId);
+    return true;
+  }
+  return seen === curId;
+}
+
+function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: Map<number, number>, liveStack: bigint): boolean {
+  for (let spi = 0; spi < o.stack.length; spi++) {
+    if (!exact && (liveStack & (1n << BigInt(spi))) === 0n) continue;
+    const os = o.stack[spi];
+    const cs = c.stack[spi];
+    for (let i = 0; i < 8; i++) {
+      const ot = os.types[i];
+      const ct = cs === undefined ? StackByte.INVALID : cs.types[i];
+      if (exact) {
+        if (ot !== ct) return false;
+        continue;
+      }
+      if (ot === StackByte.INVALID || ot === StackByte.MISC) continue;
+      if (cs === undefined) return false;
+      if (ot === StackByte.ZERO) {
+        if (ct !== StackByte.ZERO && !(ct === StackByte.SPILL && cs.spilled.type === 'scalar' && cs.spilled.varOff.mask === 0n && cs.spilled.varOff.value === 0n)) return false;
+        continue;
+      }
+      if (ct !== ot) return false;
+    }
+    if (os.types[7] === StackByte.SPILL) {
+      if (cs === undefined || !regSafe(os.spilled, cs.spilled, exact, ids)) return false;
+    }
+  }
+  if (exact && c.stack.length !== o.stack.length) {
+    for (let spi = o.stack.length; spi < c.stack.length; spi++) if (c.stack[spi].types.some((t) => t !== StackByte.INVALID)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `old` covers `cur` (`exact`: they are the same state). Unless `exact`, only the
+ * registers in `live` (one mask per frame, outermost first) and, in the innermost frame, the
+ * `liveStack` slots count.
+ */
+export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[] | null, liveStack: bigint, exact: boolean): boolean {
+  if (old.callers.length !== cur.callers.length) return false;
+  const ids = new Map<number, number>();
+  // Caller frames: same call sites; compared in full (their liveness is not tracked).
+  for (let f = 0; f < old.callers.length; f++) {
+    const o = old.callers[f];
+    const c = cur.callers[f];
+    if (o.callsite !== c.callsite) return false;
+    const mask = live === null ? 0x7ff : live[f];
+    for (let r = 0; r <= 10; r++) {
+      if (!exact && (mask & (1 << r)) === 0) continue;
+      if (!regSafe(o.regs[r], c.regs[r], exact, ids)) return false;
+    }
+    if (!stackSafe(o, c, exact, ids, -1n)) return false;
+  }
+  if (old.callsite !== cur.callsite) return false;
+  const mask = live === null ? 0x7ff : live[live.length - 1];
+  for (let r = 0; r <= 10; r++) {
+    if (!exact && (mask & (1 << r)) === 0) continue;
+    if (!regSafe(old.regs[r], cur.regs[r], exact, ids)) return false;
+  }
+  return stackSafe(old, cur, exact, ids, liveStack);
+}
+
+/** `states_maybe_looping`: every register identical (the cheap pre-check of the loop test). */
+export function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
+  if (old.callers.length !== cur.callers.length) return false;
+  for (let r = 0; r <= 10; r++) if (!regEqual(old.regs[r], cur.regs[r]) || old.regs[r].id !== cur.regs[r].id) return false;
+  return true;
+}

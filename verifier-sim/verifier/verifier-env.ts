@@ -1,0 +1,114 @@
+/**
+ * Everything one verification run shares across paths (the kernel's `struct
+ * bpf_verifier_env`): the program, its maps and type, the log, id and statistics counters,
+ * explored states and the stack of branches still to explore.
+ * @module
+ */
+
+import type { Slot } from './program-slots.js';
+import type { Checkpoint, VerifierState } from './verifier-state.js';
+import type { VerifierLog } from './verifier-log.js';
+
+/** A map as the verifier needs it. */
+export interface MapInfo {
+  /** Lower-case map type name (`hash`, `array`, …). */
+  readonly type: string;
+  /** Map type number. */
+  readonly typeNumber: number;
+  /** Key size in bytes. */
+  readonly keySize: number;
+  /** Value size in bytes. */
+  readonly valueSize: number;
+  /** Maximum entries. */
+  readonly maxEntries: number;
+  /** Map flags. */
+  readonly flags: number;
+}
+
+/** A branch waiting to be explored (`struct bpf_verifier_stack_elem`). */
+export interface PendingBranch {
+  /** Its state. */
+  readonly state: VerifierState;
+  /** Where it resumes. */
+  readonly insn: number;
+  /** The jump it came from. */
+  readonly prevInsn: number;
+  /** Log position when it was pushed. */
+  readonly logPos: number;
+}
+
+/** Shared state of one verification run. */
+export interface VerifierEnv {
+  /** The program, slot by slot. */
+  readonly slots: readonly Slot[];
+  /** Program type name (`socket_filter`, …). */
+  readonly progType: string;
+  /** Expected attach type number, or null. */
+  readonly attachType: number | null;
+  /** Whether the license is GPL-compatible. */
+  readonly gpl: boolean;
+  /** Maps, by index. */
+  readonly maps: readonly MapInfo[];
+  /** The kernel's `nr_cpu_ids`, when known (bounds `bpf_get_smp_processor_id()`). */
+  readonly possibleCpus: number | null;
+  /** Prune points from the CFG walk. */
+  readonly prunePoints: ReadonlySet<number>;
+  /** Registers live before each slot (bit i = Ri). */
+  readonly liveBefore: Uint16Array;
+  /** Stack slots that may be read after each slot (bit spi). */
+  readonly liveStack: readonly bigint[];
+  /** The log. */
+  readonly log: VerifierLog;
+  /** The current path's state. */
+  cur: VerifierState;
+  /** The slot being checked. */
+  insnIdx: number;
+  /** Last id handed out (`id_gen`). */
+  idGen: number;
+  /** Instructions processed (`insn_processed`). */
+  processed: number;
+  /** Jumps processed (`jmps_processed`). */
+  jmpsProcessed: number;
+  /** Counters at the last checkpoint. */
+  prevJmpsProcessed: number;
+  /** See {@link prevJmpsProcessed}. */
+  prevInsnProcessed: number;
+  /** Explored states per slot. */
+  readonly explored: Map<number, Checkpoint[]>;
+  /** Statistics of the closing log line. */
+  totalStates: number;
+  /** See {@link totalStates}. */
+  peakStates: number;
+  /** See {@link totalStates}. */
+  maxStatesPerInsn: number;
+  /** Checkpoints currently stored. */
+  liveStates: number;
+  /** Branches to explore, last in first out. */
+  readonly pending: PendingBranch[];
+  /** Deepest stack use seen, in bytes. */
+  stackDepth: number;
+  /** Registers touched since the state was last printed (bit i = Ri). */
+  scratchedRegs: number;
+  /** Stack slots touched since the state was last printed (bit spi). */
+  scratchedStack: bigint;
+  /** Log position just after the last instruction line (`prev_log_pos`). */
+  prevLogPos: number;
+  /** Length of the last instruction line including its newline (`prev_insn_print_pos`). */
+  prevInsnPrintPos: number;
+}
+
+/** Marks register `regno` as touched (`mark_reg_scratched`). */
+export function scratchReg(env: VerifierEnv, regno: number): void {
+  env.scratchedRegs |= 1 << regno;
+}
+
+/** Marks stack slot `spi` as touched (`mark_stack_slot_scratched`). */
+export function scratchSlot(env: VerifierEnv, spi: number): void {
+  env.scratchedStack |= 1n << BigInt(spi);
+}
+
+/** Marks the whole state as touched (`mark_verifier_state_scratched`). */
+export function scratchAll(env: VerifierEnv): void {
+  env.scratchedRegs = 0x7ff;
+  env.scratchedStack = (1n << 64n) - 1n;
+}

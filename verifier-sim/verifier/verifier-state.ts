@@ -1,0 +1,98 @@
+/**
+ * The state of one path: registers R0–R10 and the stack (the kernel's `struct
+ * bpf_verifier_state` with a single `bpf_func_state` frame), plus the link to the checkpoint
+ * it descends from, whose `branches` count says whether that checkpoint is still being
+ * explored (which the infinite-loop check and pruning need).
+ * @module
+ */
+
+import { copyReg, notInit, type RegState } from './register-state.js';
+import { copySlot, emptySlot, type StackSlot } from './stack-state.js';
+
+/** A stored state at a prune point, counting the paths still running below it. */
+export interface Checkpoint {
+  /** Slot index of the prune point. */
+  readonly insn: number;
+  /** The state when the checkpoint was taken. */
+  readonly state: VerifierState;
+  /** Paths derived from this checkpoint that have not finished yet. */
+  branches: number;
+  /** The checkpoint this one descends from. */
+  readonly parent: Checkpoint | null;
+  /** Times it pruned a path, and times a comparison missed (for eviction). */
+  hits: number;
+  /** See {@link hits}. */
+  misses: number;
+  /** Dropped from the explored list while paths below it were still running. */
+  evicted: boolean;
+}
+
+/** One function's frame (`struct bpf_func_state`): registers and stack. */
+export interface FrameState {
+  /** R0–R10. */
+  regs: RegState[];
+  /** Stack slots, index = spi. */
+  stack: StackSlot[];
+  /** Bytes of stack in use (a multiple of 8, `allocated_stack`). */
+  allocatedStack: number;
+  /** The call instruction that entered this frame (-1 for the main program). */
+  callsite: number;
+}
+
+/** One path's state; copied on every branch. The fields of {@link FrameState} are the innermost frame. */
+export interface VerifierState extends FrameState {
+  /** Frames of the callers, outermost first (`frame[0..curframe-1]`); empty in the main program. */
+  callers: FrameState[];
+  /** Nearest checkpoint above this path. */
+  parent: Checkpoint | null;
+}
+
+/** The frame a stack pointer with `frameno` points into. */
+export function frameOf(s: VerifierState, frameno: number): FrameState {
+  return frameno >= s.callers.length ? s : s.callers[frameno];
+}
+
+/** Every frame of the state, outermost first. */
+export function allFrames(s: VerifierState): FrameState[] {
+  return [...s.callers, s];
+}
+
+function copyFrame(f: FrameState): FrameState {
+  return { regs: f.regs.map(copyReg), stack: f.stack.map(copySlot), allocatedStack: f.allocatedStack, callsite: f.callsite };
+}
+
+/** The entry state: R1 = ctx, R10 = frame pointer, everything else NOT_INIT. */
+export function initialState(): VerifierState {
+  const regs: RegState[] = [];
+  for (let i = 0; i <= 10; i++) regs.push(notInit());
+  regs[1] = { ...notInit(), type: 'ctx' };
+  zeroBounds(regs[1]);
+  regs[10] = { ...notInit(), type: 'fp' };
+  zeroBounds(regs[10]);
+  return { regs, stack: [], allocatedStack: 0, callsite: -1, callers: [], parent: null };
+}
+
+/** Sets the scalar part to the constant 0 (pointers start with no variable offset). */
+export function zeroBounds(r: RegState): void {
+  r.varOff = { value: 0n, mask: 0n };
+  r.smin = 0n;
+  r.smax = 0n;
+  r.umin = 0n;
+  r.umax = 0n;
+  r.s32min = 0n;
+  r.s32max = 0n;
+  r.u32min = 0n;
+  r.u32max = 0n;
+}
+
+/** A deep copy of `s` (same parent). */
+export function copyState(s: VerifierState): VerifierState {
+  return { ...copyFrame(s), callers: s.callers.map(copyFrame), parent: s.parent };
+}
+
+/** Grows the stack to at least `size` bytes (`grow_stack_state`). */
+export function growStack(s: FrameState, size: number): void {
+  const n = Math.ceil(size / 8);
+  while (s.stack.length < n) s.stack.push(emptySlot());
+  if (n * 8 > s.allocatedStack) s.allocatedStack = n * 8;
+}

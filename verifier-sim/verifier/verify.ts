@@ -1,0 +1,446 @@
+/**
+ * The offline verifier's main loop (`bpf_check` → `do_check` in kernel/bpf/verifier.c):
+ * structural checks, then a depth-first walk over paths with a stack of pending branches,
+ * state checkpoints at prune points (pruning against fully explored states, infinite-loop
+ * detection against states still on the current path), the 1,000,000-instruction
+ * complexity limit, and the kernel's log and closing statistics line. Models a privileged
+ * (root) loader on Linux 6.18.
+ * @module
+ */
+
+import { formatKernel, mapType, mapTypeName, programType, programTypeName, attachType, type Instruction } from 'ebpf-bytecode-utils';
+import { checkAlu } from './alu-check.js';
+import { checkReturnCode } from './exit-check.js';
+import { checkHelperCall, isGplCompatible } from './helper-call.js';
+import { checkCondJump } from './jump-check.js';
+import { liveRegisters } from './live-registers.js';
+import { liveStackSlots } from './live-stack.js';
+import { checkMemAccess } from './memory-access.js';
+import { toSlots, type Slot } from './program-slots.js';
+import { checkReadable, checkWritable } from './register-access.js';
+import { copyReg, regTypeName, type RegState } from './register-state.js';
+import { markKnown, markUnknown } from './scalar-bounds.js';
+import { statesEqual, statesMaybeLooping } from './state-equivalence.js';
+import { checkStructure } from './structure-check.js';
+import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from './tnum.js';
+import type { MapSpec, VerifyOptions, VerifyResult } from './types.js';
+import { scratchAll, scratchReg, type MapInfo, type VerifierEnv } from './verifier-env.js';
+import { printInsnState, stateScratched } from './insn-state-log.js';
+import { formatState } from './state-format.js';
+import { RejectError } from './verifier-error.js';
+import { VerifierLog } from './verifier-log.js';
+import { copyState, initialState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
+import { notInit } from './register-state.js';
+
+/** `BPF_COMPLEXITY_LIMIT_INSNS`. */
+export const COMPLEXITY_LIMIT = 1_000_000;
+
+function mapInfo(spec: MapSpec): MapInfo {
+  const typeNumber = mapType(spec.type);
+  return { type: mapTypeName(typeNumber), typeNumber, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags ?? 0 };
+}
+
+function reject(env: VerifierEnv, msg: string): never {
+  throw new RejectError(msg, env.insnIdx);
+}
+
+function sizeOf(code: number): number {
+  return [4, 2, 1, 8][(code >> 3) & 3];
+}
+
+function checkLdImm(env: VerifierEnv, slot: Slot, next: Slot): void {
+  if (slot.off !== 0) reject(env, 'BPF_LD_IMM64 uses reserved fields');
+  checkWritable(env, slot.dst);
+  const dst = env.cur.regs[slot.dst];
+  if (slot.src === 0) {
+    markKnown(dst, (BigInt(next.imm >>> 0) << 32n) | BigInt(slot.imm >>> 0));
+    return;
+  }
+  if (slot.src === 4) reject(env, 'callbacks (BPF_PSEUDO_FUNC) are not simulated');
+  markKnown(dst, 0n);
+  zeroBounds(dst);
+  dst.map = slot.imm;
+  if (slot.src === 1 || slot.src === 5) {
+    dst.type = 'map_ptr';
+  } else {
+    dst.type = 'map_value';
+    dst.off = next.imm;
+  }
+}
+
+function checkLdAbs(env: VerifierEnv, slot: Slot): void {
+  const t = env.progType;
+  if (t !== 'socket_filter' && t !== 'sched_cls' && t !== 'sched_act') reject(env, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+  const mode = slot.code & 0xe0;
+  if (slot.dst !== 0 || slot.off !== 0 || (slot.code & 0x18) === 0x18 || (mode === 0x20 && slot.src !== 0)) reject(env, 'BPF_LD_[ABS|IND] uses reserved fields');
+  checkReadable(env, 6);
+  const r6 = env.cur.regs[6];
+  if (r6.type !== 'ctx') reject(env, 'at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+  if (mode === 0x40) checkReadable(env, slot.src);
+  if (r6.off !== 0) reject(env, `dereference of modified ctx ptr R6 off=${r6.off} disallowed`);
+  const regs = env.cur.regs;
+  for (let r = 1; r <= 5; r++) regs[r] = notInit();
+  markUnknown(regs[0]);
+}
+
+function checkAtomic(env: VerifierEnv, slot: Slot): void {
+  const imm = slot.imm;
+  const rmw = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
+  const regs = env.cur.regs;
+  if (imm === 0x100 || imm === 0x110) {
+    // load-acquire / store-release: plain accesses on non-context memory.
+    if (imm === 0x100) {
+      checkReadable(env, slot.src);
+      checkWritable(env, slot.dst);
+      const t = regs[slot.src];
+      checkMemAccess(env, slot.src, slot.off, sizeOf(slot.code), false, slot.dst, false);
+      if (t.type === 'ctx' || t.type === 'pkt' || t.type === 'pkt_meta') reject(env, `BPF_ATOMIC loads from R${slot.src} ${regTypeName(t)} is not allowed`);
+    } else {
+      checkReadable(env, slot.src);
+      checkReadable(env, slot.dst);
+      const t = regs[slot.dst];
+      checkMemAccess(env, slot.dst, slot.off, sizeOf(slot.code), true, slot.src, false);
+      if (t.type === 'ctx' || t.type === 'pkt' || t.type === 'pkt_meta') reject(env, `BPF_ATOMIC stores into R${slot.dst} ${regTypeName(t)} is not allowed`);
+    }
+    return;
+  }
+  if (!rmw.includes(imm)) reject(env, `BPF_ATOMIC uses invalid atomic opcode ${(imm >>> 0).toString(16).padStart(2, '0')}`);
+  const size = sizeOf(slot.code);
+  if (size !== 4 && size !== 8) reject(env, 'invalid atomic operand size');
+  checkReadable(env, slot.src);
+  checkReadable(env, slot.dst);
+  if (imm === 0xf1) checkReadable(env, 0);
+  const dst = regs[slot.dst];
+  if (dst.type === 'ctx' || dst.type === 'pkt' || dst.type === 'pkt_meta' || dst.type === 'sock' || dst.type === 'sock_common') reject(env, `BPF_ATOMIC stores into R${slot.dst} ${regTypeName(dst)} is not allowed`);
+  let loadReg = -1;
+  if ((imm & 1) !== 0) {
+    loadReg = imm === 0xf1 ? 0 : slot.src;
+    checkWritable(env, loadReg);
+  }
+  if (dst.type === 'map_value' && !dst.maybeNull) {
+    const t = tnumAdd(dst.varOff, tnumConst(BigInt(dst.off + slot.off)));
+    if (!tnumIsAligned(t, size)) reject(env, `misaligned value access off ${tnumToString(dst.varOff)}+${dst.off}+${slot.off} size ${size}`);
+  }
+  checkMemAccess(env, slot.dst, slot.off, size, false, -1, false);
+  if (loadReg >= 0) checkMemAccess(env, slot.dst, slot.off, size, false, loadReg, false);
+  checkMemAccess(env, slot.dst, slot.off, size, true, -1, false);
+}
+
+/** `MAX_CALL_FRAMES`. */
+const MAX_CALL_FRAMES = 8;
+const ALL_SLOTS = (1n << 64n) - 1n;
+
+/** `check_func_call` for a static subprogram: enters a new frame with R1–R5 as arguments. */
+function checkFuncCall(env: VerifierEnv, slot: Slot): number {
+  const idx = env.insnIdx;
+  const cur = env.cur;
+  const depth = cur.callers.length;
+  if (depth + 1 >= MAX_CALL_FRAMES) reject(env, `the call stack of ${depth + 2} frames is too deep`);
+  const regs: RegState[] = [];
+  for (let i = 0; i <= 10; i++) regs.push(i >= 1 && i <= 5 ? copyReg(cur.regs[i]) : notInit());
+  regs[10] = { ...notInit(), type: 'fp' as const, frameno: depth + 1 };
+  zeroBounds(regs[10]);
+  scratchAll(env);
+  const caller: FrameState = { regs: cur.regs, stack: cur.stack, allocatedStack: cur.allocatedStack, callsite: cur.callsite };
+  for (let i = 0; i <= 5; i++) caller.regs[i] = notInit();
+  cur.callers = [...cur.callers, caller];
+  cur.regs = regs;
+  cur.stack = [];
+  cur.allocatedStack = 0;
+  cur.callsite = idx;
+  if (env.log.enabled) {
+    env.log.write(`caller:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth)}\n`);
+    env.log.write(`callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth + 1)}\n`);
+  }
+  return idx + slot.imm + 1;
+}
+
+/** `prepare_func_exit`: returns from a subprogram to its caller with R0. */
+function prepareFuncExit(env: VerifierEnv): number {
+  const cur = env.cur;
+  const r0 = cur.regs[0];
+  if (r0.type === 'fp') reject(env, 'cannot return stack pointer to the caller');
+  const depth = cur.callers.length;
+  const caller = cur.callers[depth - 1];
+  caller.regs[0] = copyReg(r0);
+  const next = cur.callsite + 1;
+  if (env.log.enabled) {
+    env.log.write(`returning from callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth)}\n`);
+    env.log.write(`to caller at ${next}:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth - 1)}\n`);
+  }
+  cur.regs = caller.regs;
+  cur.stack = caller.stack;
+  cur.allocatedStack = caller.allocatedStack;
+  cur.callsite = caller.callsite;
+  cur.callers = cur.callers.slice(0, -1);
+  return next;
+}
+
+/** Checks the instruction at `env.insnIdx`; returns the next slot, or -1 at an exit. */
+function checkInsn(env: VerifierEnv): number {
+  const idx = env.insnIdx;
+  const slot = env.slots[idx];
+  const cls = slot.code & 7;
+  switch (cls) {
+    case 0x04:
+    case 0x07:
+      checkAlu(env, slot);
+      return idx + 1;
+    case 0x01: {
+      checkReadable(env, slot.src);
+      checkWritable(env, slot.dst);
+      checkMemAccess(env, slot.src, slot.off, sizeOf(slot.code), false, slot.dst, (slot.code & 0xe0) === 0x80);
+      return idx + 1;
+    }
+    case 0x03: {
+      if ((slot.code & 0xe0) === 0xc0) {
+        checkAtomic(env, slot);
+        return idx + 1;
+      }
+      if ((slot.code & 0xe0) !== 0x60 || slot.imm !== 0) reject(env, 'BPF_STX uses reserved fields');
+      checkReadable(env, slot.src);
+      checkReadable(env, slot.dst);
+      checkMemAccess(env, slot.dst, slot.off, sizeOf(slot.code), true, slot.src, false);
+      return idx + 1;
+    }
+    case 0x02: {
+      if ((slot.code & 0xe0) !== 0x60 || slot.src !== 0) reject(env, 'BPF_ST uses reserved fields');
+      checkReadable(env, slot.dst);
+      checkMemAccess(env, slot.dst, slot.off, sizeOf(slot.code), true, -1, false, slot.imm);
+      return idx + 1;
+    }
+    case 0x05:
+    case 0x06: {
+      env.jmpsProcessed++;
+      const op = slot.code & 0xf0;
+      if (op === 0x80) {
+        if ((slot.code & 0x08) !== 0 || (slot.src !== 2 && slot.off !== 0) || (slot.src !== 0 && slot.src !== 1 && slot.src !== 2) || slot.dst !== 0 || cls === 0x06) reject(env, 'BPF_CALL uses reserved fields');
+        if (slot.src === 1) {
+          const next = checkFuncCall(env, slot);
+          scratchReg(env, 0);
+          return next;
+        }
+        if (slot.src === 2) reject(env, 'kfunc calls are not simulated');
+        checkHelperCall(env, slot.imm);
+        return idx + 1;
+      }
+      if (op === 0x00) {
+        if ((slot.code & 0x08) !== 0 || slot.src !== 0 || slot.dst !== 0 || (cls === 0x05 && slot.imm !== 0) || (cls === 0x06 && slot.off !== 0)) reject(env, 'BPF_JA uses reserved fields');
+        return idx + (cls === 0x05 ? slot.off : slot.imm) + 1;
+      }
+      if (op === 0x90) {
+        if ((slot.code & 0x08) !== 0 || slot.imm !== 0 || slot.src !== 0 || slot.dst !== 0 || cls === 0x06) reject(env, 'BPF_EXIT uses reserved fields');
+        if (env.cur.callers.length > 0) return prepareFuncExit(env);
+        checkReturnCode(env);
+        return -1;
+      }
+      return checkCondJump(env, slot);
+    }
+    default: {
+      const mode = slot.code & 0xe0;
+      if (mode === 0x20 || mode === 0x40) {
+        checkLdAbs(env, slot);
+        return idx + 1;
+      }
+      if (mode === 0x00) {
+        if ((slot.code & 0x18) !== 0x18) reject(env, 'invalid BPF_LD_IMM insn');
+        checkLdImm(env, slot, env.slots[idx + 1]);
+        return idx + 2;
+      }
+      reject(env, 'invalid BPF_LD mode');
+    }
+  }
+}
+
+/** `is_state_visited`: true when the current state is covered by an explored one. */
+function isStateVisited(env: VerifierEnv, idx: number): boolean {
+  const cur = env.cur;
+  let addNew = env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8;
+  // The kernel hashes explored states by (insn ^ callsite) % prog_len; a bucket may hold other
+  // instructions' states, which count towards max_states_per_insn but are not compared.
+  const bucket = ((idx ^ cur.callsite) >>> 0) % env.slots.length;
+  const list = env.explored.get(bucket) ?? [];
+  let count = 0;
+  for (const sl of [...list]) {
+    count++;
+    if (sl.insn !== idx) continue;
+    if (sl.branches > 0) {
+      if (statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true)) {
+        const all = (1n << 64n) - 1n;
+        throw new RejectError(`infinite loop detected at insn ${idx}`, idx, [`cur state:${formatState(cur, env.maps, 0x7ff, all)}`, `old state:${formatState(sl.state, env.maps, 0x7ff, all)}`]);
+      }
+      if (env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNew = false;
+    } else if (statesEqual(sl.state, cur, liveMasks(env, idx, cur), env.liveStack[idx], false)) {
+      sl.hits++;
+      return true;
+    }
+    if (addNew) sl.misses++;
+    if (sl.misses > sl.hits * 3 + 3) {
+      // Evicted states wait on the kernel's free list until their paths finish.
+      list.splice(list.indexOf(sl), 1);
+      if (sl.branches === 0) env.liveStates--;
+      else sl.evicted = true;
+    }
+  }
+  if (count > env.maxStatesPerInsn) env.maxStatesPerInsn = count;
+  if (!addNew) return false;
+  env.totalStates++;
+  env.liveStates++;
+  if (env.liveStates > env.peakStates) env.peakStates = env.liveStates;
+  env.prevJmpsProcessed = env.jmpsProcessed;
+  env.prevInsnProcessed = env.processed;
+  // mark_all_scalars_imprecise: a privileged loader's new checkpoint starts without precision marks.
+  for (const r of cur.regs) if (r.type === 'scalar') r.precise = false;
+  for (const slot of cur.stack) if (slot.spilled.type === 'scalar') slot.spilled.precise = false;
+  const cp: Checkpoint = { insn: idx, state: copyState(cur), branches: 1, parent: cur.parent, hits: 0, misses: 0, evicted: false };
+  cur.parent = cp;
+  list.unshift(cp);
+  env.explored.set(bucket, list);
+  return false;
+}
+
+/**
+ * Registers that matter per frame when comparing states at `idx`: the current frame's live
+ * registers, and for each caller the callee-saved registers live after its call returns.
+ */
+function liveMasks(env: VerifierEnv, idx: number, cur: VerifierState): number[] {
+  const masks = cur.callers.map((_, f) => {
+    const callsite = f + 1 < cur.callers.length ? cur.callers[f + 1].callsite : cur.callsite;
+    const after = callsite + 1 < env.slots.length ? env.liveBefore[callsite + 1] : 0;
+    return (after & 0b1111000000) | (1 << 10);
+  });
+  masks.push(env.liveBefore[idx]);
+  return masks;
+}
+
+function updateBranchCounts(env: VerifierEnv, cp: Checkpoint | null): void {
+  while (cp !== null) {
+    cp.branches--;
+    if (cp.branches > 0) break;
+    if (cp.evicted) {
+      cp.evicted = false;
+      env.liveStates--;
+    }
+    cp = cp.parent;
+  }
+}
+
+function statsLine(env: VerifierEnv): string {
+  return `processed ${env.processed} insns (limit ${COMPLEXITY_LIMIT}) max_states_per_insn ${env.maxStatesPerInsn} total_states ${env.totalStates} peak_states ${env.peakStates} mark_read 0\n`;
+}
+
+function doCheck(env: VerifierEnv): void {
+  let idx = 0;
+  let doPrintState = false;
+  let prevIdx = -1;
+  const log = env.log;
+  for (;;) {
+    env.insnIdx = idx;
+    if (++env.processed > COMPLEXITY_LIMIT) reject(env, `BPF program is too large. Processed ${env.processed} insn`);
+    let next: number;
+    if (env.prunePoints.has(idx) && isStateVisited(env, idx)) {
+      if (log.enabled) log.write(doPrintState ? `\nfrom ${prevIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
+      next = -1;
+    } else {
+      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n)}\n`);
+      doPrintState = false;
+      if (log.enabled) {
+        if (stateScratched(env)) printInsnState(env);
+        env.prevLogPos = log.position;
+        log.write(`${idx}: ${formatKernel(env.slots[idx] as Instruction, undefined, env.slots[idx + 1] as Instruction | undefined)}\n`);
+        env.prevInsnPrintPos = log.position - env.prevLogPos;
+        env.prevLogPos = log.position;
+      }
+      prevIdx = idx;
+      next = checkInsn(env);
+    }
+    if (next >= 0) {
+      idx = next;
+      continue;
+    }
+    scratchAll(env);
+    updateBranchCounts(env, env.cur.parent);
+    const elem = env.pending.pop();
+    if (elem === undefined) break;
+    if (log.level === 1) log.reset(elem.logPos);
+    env.cur = elem.state;
+    idx = elem.insn;
+    prevIdx = elem.prevInsn;
+    doPrintState = true;
+  }
+}
+
+/**
+ * Verifies `program` as the Linux 6.18 verifier would for a root loader, and returns its
+ * verdict, first error line, the instruction it refers to, the processed-instruction count and
+ * the log at `options.logLevel`.
+ *
+ * ```ts
+ * verify([Mov.imm(R0, 0), Exit()], { progType: 'socket_filter' });
+ * // { verdict: 'accept', error: null, insn: null, processed: 2, log: '' }
+ * ```
+ * @throws RangeError for an unknown program, attach or map type.
+ */
+export function verify(program: readonly Instruction[], options: VerifyOptions): VerifyResult {
+  const progType = programTypeName(programType(options.progType));
+  const attach = options.expectedAttachType === undefined || options.expectedAttachType === null ? null : attachType(options.expectedAttachType);
+  const maps = (options.maps ?? []).map(mapInfo);
+  const log = new VerifierLog(options.logLevel ?? 0);
+  const slots = toSlots(program);
+  const env: VerifierEnv = {
+    slots,
+    progType,
+    attachType: attach,
+    gpl: isGplCompatible(options.license ?? 'GPL'),
+    maps,
+    possibleCpus: options.possibleCpus ?? null,
+    prunePoints: new Set(),
+    liveBefore: new Uint16Array(slots.length),
+    liveStack: [],
+    log,
+    cur: initialState(),
+    insnIdx: 0,
+    idGen: 0,
+    processed: 0,
+    jmpsProcessed: 0,
+    prevJmpsProcessed: 0,
+    prevInsnProcessed: 0,
+    explored: new Map(),
+    totalStates: 0,
+    peakStates: 0,
+    maxStatesPerInsn: 0,
+    liveStates: 0,
+    pending: [],
+    stackDepth: 0,
+    scratchedRegs: 0x7ff,
+    scratchedStack: (1n << 64n) - 1n,
+    prevLogPos: 0,
+    prevInsnPrintPos: 0,
+  };
+  let error: RejectError | null = null;
+  try {
+    const shape = checkStructure(slots, maps, (starts) => {
+      if (log.level >= 2) starts.forEach((start, i) => log.write(`func#${i} @${start}\n`));
+    });
+    const full: VerifierEnv = { ...env, prunePoints: shape.prunePoints, liveBefore: liveRegisters(slots), liveStack: liveStackSlots(slots) };
+    try {
+      doCheck(full);
+    } finally {
+      Object.assign(env, { processed: full.processed, totalStates: full.totalStates, peakStates: full.peakStates, maxStatesPerInsn: full.maxStatesPerInsn });
+    }
+  } catch (e) {
+    if (!(e instanceof RejectError)) throw e;
+    error = e;
+    log.write(`${e.message}\n`);
+    for (const line of e.extra) log.write(`${line}\n`);
+  }
+  if (error === null && log.level === 1) log.reset(0);
+  log.write(statsLine(env));
+  return {
+    verdict: error === null ? 'accept' : 'reject',
+    error: error === null ? null : error.message,
+    insn: error === null ? null : error.insn,
+    processed: env.processed,
+    log: log.toString(),
+  };
+}
