@@ -11,6 +11,7 @@ import { verdictLine, type SpecVerdict } from '../../spec/verdict.js';
 import { loadSpec, type LoadedSpec } from '../../spec/load-spec.js';
 import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
 import { readSpecFile } from '../spec-file.js';
+import { logLevelArg } from '../spec-options.js';
 
 const help = `Usage: tsbpf kload [--json] [--log-level N] SPEC.json...
 
@@ -48,12 +49,6 @@ export function loadForVerdict(file: string, spec: ProgramSpecFile, logLevel: nu
   }
 }
 
-function logLevelOf(text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n > 0xffffffff) throw new UsageError(`--log-level must be a non-negative integer, not '${text}'`);
-  return n;
-}
 
 /** The `kload` command. */
 export const kload: Command = {
@@ -70,7 +65,7 @@ export const kload: Command = {
       return EXIT_OK;
     }
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
-    const logLevel = logLevelOf(values['log-level'], 1);
+    const logLevel = logLevelArg(values['log-level'], 1);
     let status = EXIT_OK;
     for (const file of positionals) {
       const spec = await readSpecFile(file);

@@ -8,7 +8,7 @@ import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type 
 import { verdictLine } from '../../spec/verdict.js';
 import { loadForVerdict } from './kload.js';
 import { readSpecFile } from '../spec-file.js';
-import { hexArg, repeatArg, toHex } from '../hex-args.js';
+import { hexArg, repeatArg, toHex } from '../spec-options.js';
 
 const help = `Usage: tsbpf krun [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...
 

@@ -6,7 +6,7 @@
 
 import { interpreterFromSpec, InterpreterError } from '../../../verifier-sim/index.js';
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
-import { hexArg, repeatArg, toHex } from '../hex-args.js';
+import { hexArg, repeatArg, toHex } from '../spec-options.js';
 import { readSpecFile } from '../spec-file.js';
 
 const help = `Usage: tsbpf run [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...

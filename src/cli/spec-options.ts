@@ -1,5 +1,6 @@
 /**
- * Hex arguments and output shared by the commands that run programs (`run`, `krun`).
+ * Option values shared by the commands that take program specs: hex input and output (`run`,
+ * `krun`), `--repeat`, `--log-level` (`verify`, `kload`).
  * @module
  */
 
@@ -27,4 +28,12 @@ export function repeatArg(text: string | undefined): number | undefined {
   const repeat = Number(text);
   if (!/^\d+$/.test(text) || repeat > 0xffffffff) throw new UsageError(`--repeat must be a non-negative integer, not '${text}'`);
   return repeat;
+}
+
+/** Parses `--log-level N` (a u32), or `fallback` when absent. */
+export function logLevelArg(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 0xffffffff) throw new UsageError(`--log-level must be a non-negative integer, not '${text}'`);
+  return n;
 }

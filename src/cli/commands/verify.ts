@@ -1,0 +1,95 @@
+/**
+ * `tsbpf verify SPEC.json…`: the offline verifier (verifier-sim) on program specs, with the
+ * output of `tsbpf kload` (the kernel's verifier): the log, or one result object per spec.
+ * @module
+ */
+
+import { decode } from 'ebpf-bytecode-utils';
+import { verify } from '../../../verifier-sim/index.js';
+import { verdictLine } from '../../spec/verdict.js';
+import { possibleCpuCount } from '../../system/possible-cpus.js';
+import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { readSpecFile } from '../spec-file.js';
+import { logLevelArg } from '../spec-options.js';
+
+const help = `Usage: tsbpf verify [--json] [--log-level N] [--cpus N] SPEC.json...
+
+Runs tsbpf's verifier simulator on each program spec, offline and without
+root, and prints its log: the instruction lines, the first error line in the
+kernel's wording and the closing 'processed N insns' line, as the Linux 6.18
+verifier prints them ('tsbpf kload' asks the running kernel instead).
+
+Options:
+  --json           one result object per spec, one per line:
+                   {"verdict":"accept"|"reject","error":…,"insn":…,
+                    "processed":…,"log":…}
+  --log-level N    0, 1 (default) or 2
+  --cpus N         possible CPUs of the target kernel (bounds
+                   bpf_get_smp_processor_id); default: this machine's
+  -h, --help       show this help
+
+Exit status: 0 every program accepted, 1 some program rejected, 2 bad input or
+usage (one line on stderr).
+`;
+
+function cpusOf(text: string | undefined): number | undefined {
+  if (text === undefined) {
+    try {
+      return possibleCpuCount();
+    } catch {
+      return undefined; // not Linux: the verifier's default
+    }
+  }
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 8192) throw new UsageError(`--cpus must be an integer from 1 to 8192, not '${text}'`);
+  return n;
+}
+
+/** The `verify` command. */
+export const verifyCommand: Command = {
+  name: 'verify',
+  help,
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      json: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      cpus: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.writeOut(help);
+      return EXIT_OK;
+    }
+    if (positionals.length === 0) throw new UsageError('missing SPEC.json');
+    const logLevel = logLevelArg(values['log-level'], 1);
+    if (logLevel > 2) throw new UsageError(`--log-level must be 0, 1 or 2, not ${logLevel}`);
+    const possibleCpus = cpusOf(values.cpus);
+    let status = EXIT_OK;
+    for (const file of positionals) {
+      const spec = await readSpecFile(file);
+      let result;
+      try {
+        result = verify(decode(spec.insns), {
+          progType: spec.progType,
+          expectedAttachType: spec.expectedAttachType,
+          license: spec.license,
+          maps: spec.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags })),
+          logLevel: logLevel as 0 | 1 | 2,
+          ...(possibleCpus !== undefined ? { possibleCpus } : {}),
+        });
+      } catch (e) {
+        if (e instanceof RangeError) throw new UsageError(`${file}: ${e.message}`);
+        throw e;
+      }
+      if (result.verdict === 'reject') status = EXIT_NEGATIVE;
+      if (values.json) {
+        io.writeOut(verdictLine(result));
+      } else {
+        const log = result.log === '' || result.log.endsWith('\n') ? result.log : `${result.log}\n`;
+        io.writeOut(log);
+        if (result.verdict === 'reject' && result.log === '') io.writeOut(`${result.error}\n`);
+      }
+    }
+    return status;
+  },
+};
