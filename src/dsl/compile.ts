@@ -1,0 +1,61 @@
+/**
+ * `compile(program)`: a built {@link Program} to instructions and the specs of its maps. Jumps
+ * are resolved; map references stay symbolic (`LoadMapPtr(R1, 'counts')`, resolved at load time
+ * with asm's `resolve(insns, { maps: { counts: fd } })`). The result is plain data, inspectable
+ * without a kernel.
+ *
+ * ```ts
+ * const out = compile(prog);
+ * out.insns;   // Instruction[]
+ * out.maps;    // [{ name: 'counts', type: 'hash', keySize: 4, valueSize: 8, maxEntries: 256, flags: 0 }]
+ * dump(out);   // kernel verifier-log text
+ * ```
+ * @module
+ */
+
+import { isLabel, resolve, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
+import { CodeGen } from './codegen.js';
+import type { ProgType } from './context.js';
+import { DslError } from './errors.js';
+import { liveRanges } from './liveness.js';
+import type { DslMapSpec } from './maps.js';
+import type { Program } from './program.js';
+import { allocate } from './regalloc.js';
+
+/** A compiled program: what to load, as data. */
+export interface CompiledProgram<P extends ProgType = ProgType> {
+  /** The program's name. */
+  readonly name: string;
+  /** Program type. */
+  readonly progType: P;
+  /** License string. */
+  readonly license: string;
+  /** Instructions: jumps resolved, map references symbolic (`ref: { kind: 'map', name }`). */
+  readonly insns: readonly Instruction[];
+  /** The maps the instructions refer to, by name. */
+  readonly maps: readonly DslMapSpec[];
+  /** Stack bytes used. */
+  readonly stackBytes: number;
+}
+
+/** Compiles `program` to instructions. Throws {@link DslError} for programs that cannot be compiled. */
+export function compile<P extends ProgType>(program: Program<P>): CompiledProgram<P> {
+  const where = `compile ${program.progType} '${program.name}'`;
+  const ranges = liveRanges(program.body, program.ctx);
+  const { locations, spillBytes } = allocate(ranges);
+  const gen = new CodeGen(locations, ranges, spillBytes, where);
+  gen.prologue(program.ctx);
+  if (!gen.block(program.body)) throw new DslError(`${where}: the program does not end with a return`);
+  const items: readonly ProgramItem[] = gen.items;
+  const used = new Set<string>();
+  for (const item of items) if (!isLabel(item) && item.ref?.kind === 'map') used.add(item.ref.name);
+  for (const name of used) if (!program.maps.some((m) => m.name === name)) throw new DslError(`${where}: map '${name}' is not declared in this program`);
+  // Resolve jumps only: map references resolve to a placeholder, then get their symbol back.
+  const resolved = resolve(items, { maps: () => ({ fd: 0 }) }).instructions;
+  const originals = items.filter((i): i is Instruction => !isLabel(i));
+  const insns = resolved.map((insn, i) => {
+    const ref = originals[i].ref;
+    return ref?.kind === 'map' ? originals[i] : insn;
+  });
+  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes });
+}

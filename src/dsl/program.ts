@@ -1,0 +1,428 @@
+/**
+ * Building a program: `program(name, progType, ($, ctx) => …)` runs the callback once and
+ * records what it does as an immutable tree of statement nodes. Building, compiling
+ * ({@link compile}) and running (in the interpreter or the kernel) are separate steps.
+ *
+ * ```ts
+ * const prog = program('count', 'xdp', ($, ctx) => {
+ *   const counts = $.hash('counts', u32, u64, { maxEntries: 256 });
+ *   $.ifPacket(ctx, 14, 20, (ip) => {
+ *     const proto = ip.u8(9).cast(u32);
+ *     $.ifSome(counts.lookup(proto), (v) => v.atomicAdd(1), () => { counts.update(proto, 1n); });
+ *   });
+ *   return XDP_PASS;
+ * });
+ * ```
+ * @module
+ */
+
+import { helperByName } from 'ebpf-bytecode-utils';
+import { bool, s64, u16, u32, u64, u8, type Bool, type IntType, type ScalarType, type U32, type U64 } from './c-types.js';
+import { makeContext, packetOffsetsOf, writableFields, type Context, type ProgType, type WritableField } from './context.js';
+import type { Emitter } from './emitter.js';
+import { DslError, type DslTypeError } from './errors.js';
+import { Expr, operandNode, type Operand } from './expr.js';
+import type { SomeType, StructType } from '../types/index.js';
+import { MapHandle, PerfEventArrayHandle, RingBufHandle, type DslMapSpec, type MapOptions, type Maybe } from './maps.js';
+import { Ref, type FieldName, type FieldType } from './ref.js';
+import type { ArgNode, ExprNode, StmtNode, VarNode, VarType } from './nodes.js';
+
+/** A built program: immutable, inspectable, input of {@link compile}. */
+export interface Program<P extends ProgType = ProgType> {
+  /** Discriminant. */
+  readonly kind: 'program';
+  /** Program name (at most 15 bytes in the kernel). */
+  readonly name: string;
+  /** Program type. */
+  readonly progType: P;
+  /** License (`GPL` unless said; GPL-only helpers need a GPL-compatible one). */
+  readonly license: string;
+  /** The maps the program declares, in declaration order. */
+  readonly maps: readonly DslMapSpec[];
+  /** The context pointer variable (R1 at entry). */
+  readonly ctx: VarNode;
+  /** The statements; the last is a return. */
+  readonly body: readonly StmtNode[];
+}
+
+/** Options of {@link program}. */
+export interface ProgramOptions {
+  /** License, `GPL` by default. */
+  readonly license?: string;
+}
+
+/** A variable: an expression that can also be assigned. */
+export class Var<T extends ScalarType> extends Expr<T> {
+  readonly #out: Emitter;
+  /** The variable node. */
+  declare readonly node: VarNode;
+
+  /** Wraps a variable node (internal: made by `$.let`). */
+  constructor(out: Emitter, node: VarNode, type: T) {
+    super(node, type);
+    this.#out = out;
+  }
+
+  /** Assigns `value`: `x = value`. */
+  set(value: Operand<T>): void {
+    this.#out.emit({ kind: 'assign', target: this.node, value: operandNode(this.type, value, 'set') });
+  }
+}
+
+/** A bounds-checked window of packet bytes (inside `$.ifPacket`); offsets are window-relative. */
+export class PacketView {
+  readonly #out: Emitter;
+  /** The `data` pointer variable (internal). */
+  readonly pointer: VarNode;
+  /** Offset of the window in the packet. */
+  readonly offset: number;
+  /** Size of the window. */
+  readonly size: number;
+
+  /** Binds a checked packet pointer (internal: made by `$.ifPacket`). */
+  constructor(out: Emitter, pointer: VarNode, offset: number, size: number) {
+    this.#out = out;
+    this.pointer = pointer;
+    this.offset = offset;
+    this.size = size;
+  }
+
+  #read<T extends IntType>(type: T, at: number, swap: boolean): Expr<T> {
+    if (!Number.isInteger(at) || at < 0 || at + type.size > this.size) {
+      throw new DslError(`packet read of ${type.size} bytes at ${String(at)} is outside the checked window of ${this.size} bytes`);
+    }
+    const v = this.#out.newVar(type, 'pkt');
+    this.#out.emit({ kind: 'read', target: v, place: { kind: 'pointer', base: this.pointer, off: this.offset + at }, type, swap });
+    return new Expr(v, type);
+  }
+
+  /** The byte at `at`. */
+  u8(at: number): Expr<typeof u8> { return this.#read(u8, at, false); }
+  /** The big-endian (network order) `__be16` at `at`, in host order (`ntohs`). */
+  u16be(at: number): Expr<typeof u16> { return this.#read(u16, at, true); }
+  /** The big-endian `__be32` at `at`, in host order (`ntohl`). */
+  u32be(at: number): Expr<U32> { return this.#read(u32, at, true); }
+  /** The little-endian `u16` at `at`. */
+  u16(at: number): Expr<typeof u16> { return this.#read(u16, at, false); }
+  /** The little-endian `u32` at `at`. */
+  u32(at: number): Expr<U32> { return this.#read(u32, at, false); }
+  /** The little-endian `u64` at `at`. */
+  u64(at: number): Expr<U64> { return this.#read(u64, at, false); }
+}
+
+/** The context parameter of `$.ifPacket`: a readable error for program types without direct packet access. */
+export type PacketContext<P extends ProgType> = P extends 'socket_filter' ? DslTypeError<'socket_filter programs have no direct packet access (data/data_end); use sched_cls or xdp'> : Context<P>;
+
+/** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
+const GPL_COMPATIBLE: ReadonlySet<string> = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+/** Largest unrolled loop. */
+export const MAX_UNROLL = 64;
+/** Loops of at most this many iterations are unrolled unless said otherwise. */
+export const UNROLL_BY_DEFAULT = 16;
+
+/**
+ * The builder handed to a program's callback (`$`): locals, control flow, maps, helpers.
+ */
+export class Builder<P extends ProgType> implements Emitter {
+  /** The program type. */
+  readonly progType: P;
+  /** The license (GPL-only helpers need a GPL-compatible one). */
+  readonly license: string;
+  /** The context pointer variable. */
+  readonly ctx: VarNode;
+  readonly #blocks: StmtNode[][] = [[]];
+  readonly #maps: DslMapSpec[] = [];
+  #nextVar = 1;
+  #nextObject = 1;
+
+  /** A builder for a program of type `progType` (internal: made by {@link program}). */
+  constructor(progType: P, license = 'GPL') {
+    this.progType = progType;
+    this.license = license;
+    this.ctx = { kind: 'var', type: { kind: 'ptr', to: 'ctx', size: 8 }, id: 0, name: 'ctx' };
+  }
+
+  /** Appends `stmt` to the block being built (used by variables, refs and map handles). */
+  emit(stmt: StmtNode): void {
+    this.#blocks[this.#blocks.length - 1].push(stmt);
+  }
+
+  /** A fresh variable of `type`, named `name` plus its id in dumps. */
+  newVar(type: VarType, name: string): VarNode {
+    const id = this.#nextVar++;
+    return { kind: 'var', type, id, name: `${name}${id}` };
+  }
+
+  /**
+   * Appends a call of helper `name` after checking that the program type offers it (the helper
+   * table's program types), and returns the variable receiving R0 (when `result` is given).
+   */
+  call(name: string, args: readonly ArgNode[], result: ScalarType | undefined): VarNode | undefined {
+    const h = helperByName(name);
+    if (h === undefined) throw new DslError(`helper '${name}' is not in the helper table`);
+    if (!h.programTypes.includes(this.progType)) throw new DslError(`helper ${h.name} is not available to ${this.progType} programs`);
+    if (h.gplOnly && !GPL_COMPATIBLE.has(this.license)) throw new DslError(`helper ${h.name} is GPL-only and the license is '${this.license}'`);
+    const target = result === undefined ? undefined : this.newVar(result, name.replace(/^bpf_/, '').replace(/_.*/, ''));
+    this.emit({ kind: 'call', helper: h.id, name: h.name, args, result: target });
+    return target;
+  }
+
+  /** The statements and maps built so far (used by {@link program} when the callback returns). */
+  finish(): { body: StmtNode[]; maps: DslMapSpec[] } {
+    return { body: this.#blocks[0], maps: this.#maps };
+  }
+
+  #block(fn: () => void): StmtNode[] {
+    this.#blocks.push([]);
+    fn();
+    return this.#blocks.pop()!;
+  }
+
+  // ---- locals and control flow ----
+
+  /** A new local of `type` initialised with `init`: `const x = $.let(u64, 0n)`. */
+  let<T extends ScalarType>(type: T, init: Operand<T>): Var<T> {
+    const v = this.newVar(type, 'x');
+    this.emit({ kind: 'let', target: v, init: operandNode(type, init, 'let') });
+    return new Var(this, v, type);
+  }
+
+  /** `if (cond) { then } else { otherwise }`; a constant condition keeps only the taken branch. */
+  if(cond: Operand<Bool>, then: () => void, otherwise?: () => void): void {
+    const c = operandNode(bool, cond, 'if');
+    const t = this.#block(then);
+    const e = otherwise === undefined ? [] : this.#block(otherwise);
+    if (c.kind === 'const') {
+      for (const s of c.value !== 0n ? t : e) this.emit(s);
+      return;
+    }
+    this.emit({ kind: 'if', cond: c, then: t, otherwise: e });
+  }
+
+  /** Returns from the program with `value` (any integer expression, or a literal). */
+  return(value: Expr<IntType> | Expr<Bool> | number | bigint): void {
+    this.emit({ kind: 'return', value: returnNode(value) });
+  }
+
+  /**
+   * A loop over constant bounds `from` ≤ i < `to`. Small loops (at most {@link UNROLL_BY_DEFAULT}
+   * iterations, or up to {@link MAX_UNROLL} with `unroll: true`) are unrolled: the body is built
+   * once per iteration with `i` a constant, so it folds. Others (or `unroll: false`) become a
+   * kernel bounded loop with a counter in a register (Requires Linux 5.3); the verifier walks
+   * every iteration, so keep the bound modest.
+   */
+  for(from: number, to: number, body: (i: Expr<U32>) => void, options: { readonly unroll?: boolean } = {}): void {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > 0x7fffffff) throw new DslError(`for: bounds ${from}..${to} must be integers with 0 <= from <= to < 2^31`);
+    const unroll = options.unroll ?? to - from <= UNROLL_BY_DEFAULT;
+    if (unroll) {
+      if (to - from > MAX_UNROLL) throw new DslError(`for: ${to - from} iterations exceed the unrolling limit of ${MAX_UNROLL}`);
+      for (let i = from; i < to; i++) body(new Expr(operandNode(u32, i, 'for'), u32));
+      return;
+    }
+    const counter = this.newVar(u32, 'i');
+    const b = this.#block(() => body(new Expr(counter, u32)));
+    this.emit({ kind: 'loop', counter, from, to, body: b });
+  }
+
+  // ---- maps ----
+
+  #declare(spec: DslMapSpec): DslMapSpec {
+    if (!/^[A-Za-z0-9_.]{1,15}$/.test(spec.name)) throw new DslError(`map name '${spec.name}' must be 1–15 letters, digits, '_' or '.'`);
+    if (this.#maps.some((m) => m.name === spec.name)) throw new DslError(`map '${spec.name}' is declared twice`);
+    this.#maps.push(Object.freeze(spec));
+    return spec;
+  }
+
+  #keyed<K extends SomeType, V extends SomeType>(type: string, name: string, key: K, value: V, options: MapOptions): MapHandle<K, V> {
+    return new MapHandle(this, this.#declare({ name, type, keySize: key.size, valueSize: value.size, maxEntries: options.maxEntries, flags: options.flags ?? 0 }), key, value);
+  }
+
+  /** `BPF_HASH(name, K, V, maxEntries)`. */
+  hash<K extends SomeType, V extends SomeType>(name: string, key: K, value: V, options: MapOptions): MapHandle<K, V> {
+    return this.#keyed('hash', name, key, value, options);
+  }
+  /** `BPF_PERCPU_HASH`: one value per CPU. */
+  percpuHash<K extends SomeType, V extends SomeType>(name: string, key: K, value: V, options: MapOptions): MapHandle<K, V> {
+    return this.#keyed('percpu_hash', name, key, value, options);
+  }
+  /** An LRU hash (`BPF_TABLE("lru_hash", …)`). */
+  lruHash<K extends SomeType, V extends SomeType>(name: string, key: K, value: V, options: MapOptions): MapHandle<K, V> {
+    return this.#keyed('lru_hash', name, key, value, options);
+  }
+  /** `BPF_ARRAY(name, V, maxEntries)`: u32 keys 0…maxEntries-1, values zero-initialised. */
+  array<V extends SomeType>(name: string, value: V, options: MapOptions): MapHandle<U32, V> {
+    return this.#keyed('array', name, u32, value, options);
+  }
+  /** `BPF_PERCPU_ARRAY`. */
+  percpuArray<V extends SomeType>(name: string, value: V, options: MapOptions): MapHandle<U32, V> {
+    return this.#keyed('percpu_array', name, u32, value, options);
+  }
+  /** `BPF_PERF_OUTPUT(name)`: `maxEntries` slots (one per possible CPU; 128 by default). */
+  perfEventArray(name: string, options: { readonly maxEntries?: number } = {}): PerfEventArrayHandle {
+    return new PerfEventArrayHandle(this, this.#declare({ name, type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: options.maxEntries ?? 128, flags: 0 }));
+  }
+  /** `BPF_RINGBUF_OUTPUT(name, pages)`: `size` bytes, a power-of-2 multiple of the page size. */
+  ringbuf(name: string, options: { readonly size: number }): RingBufHandle {
+    const n = options.size;
+    if (!Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0) throw new DslError(`ringbuf '${name}': size ${n} must be a power of 2 of at least 4096`);
+    return new RingBufHandle(this, this.#declare({ name, type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: n, flags: 0 }));
+  }
+
+  /**
+   * Runs `then` with the value pointer when the lookup found something (the NULL check the
+   * verifier requires), else `otherwise`.
+   */
+  ifSome<V extends SomeType>(maybe: Maybe<V>, then: (value: Ref<V>) => void, otherwise?: () => void): void {
+    const ptr = this.newVar({ kind: 'ptr', to: 'map_value', size: 8 }, 'ptr');
+    const t = this.#block(() => {
+      // A reservation holds stale ring buffer bytes: zero it, padding included, before use.
+      if (maybe.release !== undefined) {
+        for (let off = 0; off < maybe.valueSize;) {
+          const n = maybe.valueSize - off >= 8 ? 8 : maybe.valueSize - off >= 4 ? 4 : maybe.valueSize - off >= 2 ? 2 : 1;
+          const type = n === 8 ? u64 : n === 4 ? u32 : n === 2 ? u16 : u8;
+          this.emit({ kind: 'store', place: { kind: 'pointer', base: ptr, off }, type, value: operandNode(type, 0, 'reserve') });
+          off += n;
+        }
+      }
+      then(new Ref(this, { kind: 'pointer', base: ptr, off: 0 }, maybe.valueType));
+      if (maybe.release !== undefined) this.call(maybe.release, [{ kind: 'pointer', place: { kind: 'pointer', base: ptr, off: 0 }, size: maybe.valueSize }, { kind: 'value', expr: operandNode(s64, 0, maybe.release) }], undefined);
+    });
+    if (maybe.release !== undefined && t.some(returns)) throw new DslError(`ifSome: returning before bpf_${maybe.release} would leak the reservation (the verifier refuses unreleased references)`);
+    const e = otherwise === undefined ? [] : this.#block(otherwise);
+    const h = helperByName(maybe.call.name)!;
+    if (!h.programTypes.includes(this.progType)) throw new DslError(`helper ${h.name} is not available to ${this.progType} programs`);
+    this.emit({ kind: 'ifSome', call: maybe.call, ptr, then: t, otherwise: e });
+  }
+
+  /**
+   * Runs `then` with a view of packet bytes [offset, offset + size) when the packet is long
+   * enough (emitting `if data + offset + size > data_end` as the verifier wants), else `otherwise`.
+   */
+  ifPacket(ctx: PacketContext<P>, offset: number, size: number, then: (packet: PacketView) => void, otherwise?: () => void): void {
+    const offs = packetOffsetsOf(this.progType);
+    if (offs === null) throw new DslError(`ifPacket: ${this.progType} programs have no direct packet access`);
+    if (!Number.isInteger(offset) || !Number.isInteger(size) || offset < 0 || size <= 0 || offset + size > 0xffff) throw new DslError(`ifPacket: window ${offset}+${size} is not a non-empty range within 64 KiB`);
+    const c = ctx as Context<P>;
+    const ptr = this.newVar({ kind: 'ptr', to: 'packet', size: 8 }, 'data');
+    const t = this.#block(() => then(new PacketView(this, ptr, offset, size)));
+    const e = otherwise === undefined ? [] : this.#block(otherwise);
+    this.emit({ kind: 'ifPacket', ctx: c.pointer, dataOff: offs.data, dataEndOff: offs.dataEnd, end: offset + size, ptr, then: t, otherwise: e });
+  }
+
+  /**
+   * A stack object of struct type `type`, zeroed (padding included, so its address may escape to
+   * helpers and its bytes to user space), with the fields of `init` written:
+   * `const ev = $.struct(Event, { pid, ts: $.ktimeGetNs() })`.
+   */
+  struct<S extends StructType>(type: S, init: { readonly [K in FieldName<S>]?: FieldType<S, K> extends ScalarType ? Operand<FieldType<S, K>> : never } = {}): Ref<S> {
+    if (type.kind !== 'struct') throw new DslError(`struct: ${String((type as SomeType).cName)} is not a struct type`);
+    const obj = { kind: 'object' as const, id: this.#nextObject++, size: type.size, name: `${type.name}${this.#nextObject}` };
+    if (obj.size > 512) throw new DslError(`struct: ${type.cName} of ${obj.size} bytes does not fit the 512-byte stack`);
+    this.emit({ kind: 'object', obj });
+    const ref = new Ref(this, { kind: 'stack', obj, off: 0 }, type);
+    for (const [name, value] of Object.entries(init) as [FieldName<S>, unknown][]) {
+      if (value === undefined) continue;
+      (ref.field(name) as unknown as Ref<ScalarType>).set(value as never);
+    }
+    return ref;
+  }
+
+  /** Writes a context field the program type allows writing: `$.writeCtx('mark', 7)` (tc). */
+  writeCtx(field: WritableField<P>, value: Operand<U32>): void {
+    const fields: Readonly<Record<string, number>> = writableFields[this.progType];
+    const off = fields[field];
+    if (off === undefined) throw new DslError(`writeCtx: ${this.progType} programs cannot write '${String(field)}'`);
+    this.emit({ kind: 'store', place: { kind: 'pointer', base: this.ctx, off }, type: u32, value: operandNode(u32, value, 'writeCtx') });
+  }
+
+  // ---- helpers ----
+
+  /**
+   * Calls any helper whose arguments are all scalars (`ARG_ANYTHING`, `ARG_CONST_…` without a
+   * pointer) and whose result is an integer, by name: `$.helper('jiffies64')`. The prototype comes
+   * from the helper table; a helper needing pointers has its own method.
+   */
+  helper(name: string, ...args: (Expr<IntType> | number)[]): Expr<U64> {
+    const h = helperByName(name);
+    if (h === undefined) throw new DslError(`helper '${name}' is not in the helper table`);
+    if (h.ret !== 'RET_INTEGER') throw new DslError(`helper ${h.name} returns ${String(h.ret)}, not an integer: it needs its own method`);
+    if (args.length !== h.args.length) throw new DslError(`helper ${h.name} takes ${h.args.length} arguments, got ${args.length}`);
+    const nodes = h.args.map((kind, i): ArgNode => {
+      if (kind !== 'ARG_ANYTHING' && !/^ARG_CONST_(SIZE|SIZE_OR_ZERO|ALLOC_SIZE_OR_ZERO)$/.test(kind)) throw new DslError(`helper ${h.name} argument ${i + 1} is ${kind}, not a scalar: it needs its own method`);
+      const a = args[i];
+      return { kind: 'value', expr: a instanceof Expr ? a.node : operandNode(u64, a, h.name) };
+    });
+    return new Expr(this.call(h.name, nodes, u64)!, u64);
+  }
+
+  /**
+   * `bpf_skb_load_bytes(skb, offset, &buf, sizeof(buf))`: copies packet bytes into a stack
+   * object (the way socket filters, which have no direct packet access, read headers). 0 or a
+   * negative errno; the buffer is only meaningful when 0.
+   */
+  skbLoadBytes<R extends SomeType>(offset: Operand<U32>, into: Ref<R>): Expr<typeof s64> {
+    return new Expr(this.call('skb_load_bytes', [{ kind: 'ctx', ctx: this.ctx }, { kind: 'value', expr: operandNode(u32, offset, 'skbLoadBytes') }, into.asArg(), { kind: 'sizeof', index: 2 }], s64)!, s64);
+  }
+
+  /** `bpf_get_current_comm(buf, sizeof(buf))` into a `char[n]` field: 0 or a negative errno. */
+  getCurrentComm(buf: Ref<SomeType & { readonly kind: 'chars' }>): Expr<typeof s64> {
+    return new Expr(this.call('get_current_comm', [buf.asArg(), { kind: 'sizeof', index: 0 }], s64)!, s64);
+  }
+
+  /** `bpf_ktime_get_ns()`: monotonic time in ns. */
+  ktimeGetNs(): Expr<U64> { return new Expr(this.call('ktime_get_ns', [], u64)!, u64); }
+  /** `bpf_get_current_pid_tgid()`: tgid << 32 | pid. */
+  getCurrentPidTgid(): Expr<U64> { return new Expr(this.call('get_current_pid_tgid', [], u64)!, u64); }
+  /** `bpf_get_current_uid_gid()`: gid << 32 | uid. */
+  getCurrentUidGid(): Expr<U64> { return new Expr(this.call('get_current_uid_gid', [], u64)!, u64); }
+  /** `bpf_get_smp_processor_id()`. */
+  getSmpProcessorId(): Expr<U32> { return new Expr(this.call('get_smp_processor_id', [], u32)!, u32); }
+  /** `bpf_get_prandom_u32()`. */
+  getPrandomU32(): Expr<U32> { return new Expr(this.call('get_prandom_u32', [], u32)!, u32); }
+  /**
+   * `bpf_trace_printk(fmt, sizeof(fmt), a, b, c)` (BCC's `bpf_trace_printk`): the format string is
+   * written onto the stack; at most three integer arguments.
+   */
+  printk(fmt: string, ...args: (Expr<IntType> | Expr<Bool>)[]): Expr<typeof s64> {
+    if (args.length > 3) throw new DslError(`printk: ${args.length} arguments, at most 3`);
+    const r = this.call('trace_printk', [{ kind: 'string', text: fmt }, { kind: 'sizeof', index: 0 }, ...args.map((a): ArgNode => ({ kind: 'value', expr: a.node }))], s64);
+    return new Expr(r!, s64);
+  }
+}
+
+/** Whether a statement returns on some path. */
+function returns(s: StmtNode): boolean {
+  switch (s.kind) {
+    case 'return': return true;
+    case 'if': case 'ifSome': case 'ifPacket': return s.then.some(returns) || s.otherwise.some(returns);
+    case 'loop': return s.body.some(returns);
+    default: return false;
+  }
+}
+
+function returnNode(value: Expr<IntType> | Expr<Bool> | number | bigint): ExprNode {
+  if (value instanceof Expr) return value.node;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= -0x80000000 && value <= 0xffffffff) return operandNode(s64, value, 'return');
+  if (typeof value === 'bigint') return operandNode(value < 0n ? s64 : u64, value, 'return');
+  throw new DslError(`return: ${String(value)} is not an integer`);
+}
+
+/**
+ * Builds a program of type `progType` by running `build` once with the builder `$` and the
+ * context `ctx`. A value returned by `build` is the final return value (0 when none).
+ */
+export function program<P extends ProgType>(
+  name: string,
+  progType: P,
+  build: ($: Builder<P>, ctx: Context<P>) => Expr<IntType> | Expr<Bool> | number | bigint | void,
+  options: ProgramOptions = {},
+): Program<P> {
+  if (packetOffsetsOf(progType) === undefined) throw new DslError(`program '${name}': program type '${String(progType)}' is not supported by the eDSL`);
+  const $ = new Builder(progType, options.license ?? 'GPL');
+  const ctx = makeContext(progType, $.ctx);
+  const ret = build($, ctx);
+  $.return(ret ?? 0);
+  const { body, maps } = $.finish();
+  return Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body) });
+}
