@@ -63,7 +63,14 @@ export function formatReport(r: KernelReport): string {
   }
   out += section('Attach kinds', r.attachKinds);
   if (r.needPrivileges.length > 0) {
-    out += `These probes needed privileges this process lacks (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN):\n  ${r.needPrivileges.join(', ')}\n`;
+    out += 'These probes needed privileges this process lacks (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN):\n';
+    const groups = new Map<string, string[]>();
+    for (const f of r.needPrivileges) {
+      const m = /^(.*) (program type|map type|attach)$/.exec(f);
+      const [group, name] = m === null ? ['other', f] : [m[2] === 'attach' ? 'attach kinds' : `${m[2]}s`, m[1]];
+      groups.set(group, [...(groups.get(group) ?? []), name]);
+    }
+    for (const [group, list] of groups) out += `  ${group} (${list.length}): ${list.join(', ')}\n`;
   }
   return out;
 }
