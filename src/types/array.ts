@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ArrayType as BtfArray, Int as BtfInt } from '../../asm/src/btf/index.js';
+import type { ArrayType as BtfArray, Int as BtfInt } from 'ebpf-bytecode-utils';
 import type { CType, Infer, InferInput, SomeType } from './c-type.js';
 import { codecMethods } from './codec-entry.js';
 import { compileCodec } from './codegen.js';

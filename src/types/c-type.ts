@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Type as BtfType } from '../../asm/src/btf/index.js';
+import type { Type as BtfType } from 'ebpf-bytecode-utils';
 
 /** The `kind` discriminants of {@link AnyType}. */
 export const TypeKind = {

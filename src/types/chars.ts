@@ -6,7 +6,7 @@
  * @module
  */
 
-import { IntEncoding, type ArrayType as BtfArray } from '../../asm/src/btf/index.js';
+import { IntEncoding, type ArrayType as BtfArray } from 'ebpf-bytecode-utils';
 import type { CType } from './c-type.js';
 import { codecMethods } from './codec-entry.js';
 import { compileCodec } from './codegen.js';

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Member as BtfMember, Struct as BtfStruct, Union as BtfUnion } from '../../asm/src/btf/index.js';
+import type { Member as BtfMember, Struct as BtfStruct, Union as BtfUnion } from 'ebpf-bytecode-utils';
 import { array } from './array.js';
 import type { BitsSpec, BitsValue } from './bitfield.js';
 import type { CType, Infer, InferInput, Simplify, SomeType } from './c-type.js';

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { VOID, type Pointer as BtfPointer } from '../../asm/src/btf/index.js';
+import { VOID, type Pointer as BtfPointer } from 'ebpf-bytecode-utils';
 import type { CType, SomeType } from './c-type.js';
 import { codecMethods } from './codec-entry.js';
 import { compileCodec } from './codegen.js';

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { IntEncoding, type Int as BtfInt, type Typedef as BtfTypedef } from '../../asm/src/btf/index.js';
+import { IntEncoding, type Int as BtfInt, type Typedef as BtfTypedef } from 'ebpf-bytecode-utils';
 import type { CType } from './c-type.js';
 import { codecMethods } from './codec-entry.js';
 import { compileCodec } from './codegen.js';
