@@ -14,3 +14,8 @@ export * from './socket-filter.js';
 export * from './elf-symbols.js';
 export * from './uprobe.js';
 export * from './kprobe.js';
+export * from './netdev.js';
+export * from './xdp.js';
+export * from './tcx.js';
+export * from './cgroup.js';
+export * from './link-update.js';

@@ -7,14 +7,15 @@ import { closeFd } from '../../syscalls/close-fd.js';
 import { linkInfo, type LinkInfo } from '../../syscalls/link-info.js';
 
 /** What a {@link Link} attaches. */
-export type LinkKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'perf_event' | 'socket_filter' | 'uprobe' | 'uretprobe' | 'kprobe' | 'kretprobe';
+export type LinkKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'perf_event' | 'socket_filter' | 'uprobe' | 'uretprobe' | 'kprobe' | 'kretprobe' | 'xdp' | 'tcx' | 'cgroup';
 
 /**
  * How a link holds its attachment: `'bpf_link'` (a kernel `bpf_link` fd, visible in
  * `bpftool link`), `'perf_ioctl'` (a perf event with `PERF_EVENT_IOC_SET_BPF`: the program is
- * detached when the perf event fd is closed), `'sockopt'` (`SO_ATTACH_BPF` on a socket).
+ * detached when the perf event fd is closed), `'sockopt'` (`SO_ATTACH_BPF` on a socket),
+ * `'prog_attach'` (`BPF_PROG_ATTACH`, undone with `BPF_PROG_DETACH`).
  */
-export type LinkMode = 'bpf_link' | 'perf_ioctl' | 'sockopt';
+export type LinkMode = 'bpf_link' | 'perf_ioctl' | 'sockopt' | 'prog_attach';
 
 /** One kernel resource a link releases on close, in order. */
 export interface LinkPart {

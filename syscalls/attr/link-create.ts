@@ -24,6 +24,10 @@ export const linkCreateAttr = defineLayout('BPF_LINK_CREATE', 'union bpf_attr', 
   bpf_cookie: u64(16),
   /** `tracing.cookie`. Requires Linux 6.0. */
   tracing_cookie: u64(24),
+  /** `tcx.relative_fd` (also `netkit`, `cgroup`): with `BPF_F_BEFORE`/`BPF_F_AFTER`. Requires Linux 6.6. */
+  relative_fd: u32(16),
+  /** `tcx.expected_revision` (also `netkit`, `cgroup`): 0 for no check. Requires Linux 6.6. */
+  expected_revision: u64(24),
 });
 /** A field name of {@link linkCreateAttr}. */
 export type LinkCreateField = keyof typeof linkCreateAttr.fields;
