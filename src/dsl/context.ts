@@ -1,6 +1,7 @@
 /**
  * Program contexts (R1 at entry) per program type: `struct __sk_buff` for `socket_filter` and
- * `sched_cls`, `struct xdp_md` for `xdp`. Fields are read by name with the kernel's offset and
+ * `sched_cls`, `struct xdp_md` for `xdp`, the tracefs record for `tracepoint` (see
+ * `tracepoint-context.ts`). Fields are read by name with the kernel's offset and
  * size (`include/uapi/linux/bpf.h`); `data`/`data_end` are not scalar fields, they are reached
  * through `$.ifPacket`, which emits the bounds check the verifier wants.
  * @module
@@ -9,9 +10,10 @@
 import { u32, type U32 } from './c-types.js';
 import { Expr } from './expr.js';
 import type { VarNode } from './nodes.js';
+import type { TracepointContext } from './tracepoint-context.js';
 
 /** Program types the eDSL compiles for. */
-export type ProgType = 'socket_filter' | 'sched_cls' | 'xdp';
+export type ProgType = 'socket_filter' | 'sched_cls' | 'xdp' | 'tracepoint';
 
 /** Scalar `__u32` fields of `struct __sk_buff` readable by socket filters and tc programs. */
 export const skBuffFields = {
@@ -54,6 +56,7 @@ export const writableFields = {
   socket_filter: { cb0: 48, cb1: 52, cb2: 56, cb3: 60, cb4: 64 },
   sched_cls: { mark: 8, priority: 32, tc_index: 44, cb0: 48, cb1: 52, cb2: 56, cb3: 60, cb4: 64 },
   xdp: {},
+  tracepoint: {},
 } as const;
 
 /** Names of the context fields programs of type `P` may write. */
@@ -72,8 +75,11 @@ export type SkBuffFields = { readonly [K in keyof typeof skBuffFields]: Expr<U32
 /** `struct xdp_md` fields as expressions. */
 export type XdpMdFields = { readonly [K in keyof typeof xdpMdFields]: Expr<U32> };
 
-/** The context of a program of type `P`: its fields by name, plus the internal pointer. */
-export type Context<P extends ProgType> = (P extends 'xdp' ? XdpMdFields : SkBuffFields) & {
+/**
+ * The context of a program of type `P`: its fields by name, plus the internal pointer. A
+ * tracepoint program's context is a {@link TracepointContext} (`ctx.args.<field>`).
+ */
+export type Context<P extends ProgType> = P extends 'tracepoint' ? TracepointContext : (P extends 'xdp' ? XdpMdFields : SkBuffFields) & {
   /** The program type. */
   readonly progType: P;
   /** The variable holding the context pointer (internal). */
@@ -84,6 +90,7 @@ const packetOffsets: Readonly<Record<ProgType, PacketOffsets | null>> = {
   socket_filter: null, // sk_filter_is_valid_access refuses data/data_end
   sched_cls: { data: 76, dataEnd: 80 },
   xdp: { data: 0, dataEnd: 4 },
+  tracepoint: null,
 };
 
 /** Where `data`/`data_end` are in the context of `progType`, or null without direct packet access. */
@@ -91,7 +98,10 @@ export function packetOffsetsOf(progType: ProgType): PacketOffsets | null {
   return packetOffsets[progType];
 }
 
-/** Builds the context object of `progType` over the pointer variable `pointer`. */
+/**
+ * Builds the context object of `progType` over the pointer variable `pointer` (not for
+ * tracepoints, whose context needs the tracefs format: `makeTracepointContext`).
+ */
 export function makeContext<P extends ProgType>(progType: P, pointer: VarNode): Context<P> {
   const fields: Record<string, number> = progType === 'xdp' ? xdpMdFields : skBuffFields;
   const ctx: Record<string, unknown> = { progType, pointer };

@@ -27,6 +27,16 @@
  * simulate(out).run({ data });     // the interpreter
  * ```
  *
+ * Tracepoint programs (BCC's `TRACEPOINT_PROBE`) take their context from the tracefs format:
+ *
+ * ```ts
+ * const snoop = tracepointProgram('syscalls', 'sys_enter_openat', ($, ctx) => {
+ *   const ev = $.struct(Event, { pid: $.getCurrentPidTgid().shr(32n).cast(u32) });
+ *   $.probeReadUserStr(ev.field('fname'), ctx.args.filename);   // args->filename: a u64 user address
+ *   $.perfEventArray('events').output(ev);
+ * });
+ * ```
+ *
  * Expressions carry C types (`Expr<U32>`): operators pick signed/unsigned and 32/64-bit
  * instructions, constants fold, and mixing types, arithmetic on bools, dereferencing an
  * unchecked lookup or reading packets without a bounds check do not compile.
@@ -49,3 +59,6 @@ export type { Location, Allocation } from './regalloc.js';
 export { allocate, VAR_REGISTERS } from './regalloc.js';
 export { liveRanges, type LiveRange } from './liveness.js';
 export * from './kernel-load.js';
+export * from './tracepoint-context.js';
+export * from './tracepoint-program.js';
+export * from './load-programs.js';

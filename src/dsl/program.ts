@@ -26,6 +26,8 @@ import type { SomeType, StructType } from '../types/index.js';
 import { MapHandle, PerfEventArrayHandle, RingBufHandle, type DslMapSpec, type MapOptions, type Maybe } from './maps.js';
 import { Ref, type FieldName, type FieldType } from './ref.js';
 import type { ArgNode, ExprNode, StmtNode, VarNode, VarType } from './nodes.js';
+import type { TracepointFormat } from '../tracefs/format.js';
+import { makeTracepointContext } from './tracepoint-context.js';
 
 /** A built program: immutable, inspectable, input of {@link compile}. */
 export interface Program<P extends ProgType = ProgType> {
@@ -49,6 +51,12 @@ export interface Program<P extends ProgType = ProgType> {
 export interface ProgramOptions {
   /** License, `GPL` by default. */
   readonly license?: string;
+  /**
+   * The record layout of a `tracepoint` program (required for that type): a parsed tracefs
+   * format, e.g. `tracepointFormat('syscalls', 'sys_enter_openat')`. `tracepointProgram` reads
+   * it for you.
+   */
+  readonly tracepointFormat?: TracepointFormat;
 }
 
 /** A variable: an expression that can also be assigned. */
@@ -111,7 +119,11 @@ export class PacketView {
 }
 
 /** The context parameter of `$.ifPacket`: a readable error for program types without direct packet access. */
-export type PacketContext<P extends ProgType> = P extends 'socket_filter' ? DslTypeError<'socket_filter programs have no direct packet access (data/data_end); use sched_cls or xdp'> : Context<P>;
+export type PacketContext<P extends ProgType> = P extends 'socket_filter'
+  ? DslTypeError<'socket_filter programs have no direct packet access (data/data_end); use sched_cls or xdp'>
+  : P extends 'tracepoint'
+    ? DslTypeError<'tracepoint programs have no packet; read their record through ctx.args'>
+    : Context<P>;
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
 const GPL_COMPATIBLE: ReadonlySet<string> = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
@@ -370,6 +382,37 @@ export class Builder<P extends ProgType> implements Emitter {
     return new Expr(this.call('get_current_comm', [buf.asArg(), { kind: 'sizeof', index: 0 }], s64)!, s64);
   }
 
+  #probeRead(helper: string, into: Ref<SomeType>, address: Operand<U64>): Expr<typeof s64> {
+    const r = this.call(helper, [into.asArg(), { kind: 'sizeof', index: 0 }, { kind: 'value', expr: operandNode(u64, address, helper) }], s64);
+    return new Expr(r!, s64);
+  }
+
+  /**
+   * `bpf_probe_read_user_str(&buf, sizeof(buf), address)` into a `char[n]` field (or any stack
+   * or map place): copies the NUL-terminated string at user `address`, at most `n - 1` bytes plus
+   * the NUL. Returns the length copied including the NUL, or a negative errno (the buffer then
+   * holds zeros). BCC: `bpf_probe_read_user_str(&data.fname, sizeof(data.fname), args->filename)`.
+   * Requires Linux 5.5.
+   */
+  probeReadUserStr(into: Ref<SomeType>, address: Operand<U64>): Expr<typeof s64> {
+    return this.#probeRead('probe_read_user_str', into, address);
+  }
+
+  /** `bpf_probe_read_kernel_str(&buf, sizeof(buf), address)`: as {@link Builder.probeReadUserStr} for kernel memory. Requires Linux 5.5. */
+  probeReadKernelStr(into: Ref<SomeType>, address: Operand<U64>): Expr<typeof s64> {
+    return this.#probeRead('probe_read_kernel_str', into, address);
+  }
+
+  /** `bpf_probe_read_user(&dst, sizeof(dst), address)`: copies `sizeof(dst)` bytes of user memory; 0 or a negative errno. Requires Linux 5.5. */
+  probeReadUser(into: Ref<SomeType>, address: Operand<U64>): Expr<typeof s64> {
+    return this.#probeRead('probe_read_user', into, address);
+  }
+
+  /** `bpf_probe_read_kernel(&dst, sizeof(dst), address)`: copies `sizeof(dst)` bytes of kernel memory; 0 or a negative errno. Requires Linux 5.5. */
+  probeReadKernel(into: Ref<SomeType>, address: Operand<U64>): Expr<typeof s64> {
+    return this.#probeRead('probe_read_kernel', into, address);
+  }
+
   /** `bpf_ktime_get_ns()`: monotonic time in ns. */
   ktimeGetNs(): Expr<U64> { return new Expr(this.call('ktime_get_ns', [], u64)!, u64); }
   /** `bpf_get_current_pid_tgid()`: tgid << 32 | pid. */
@@ -420,7 +463,13 @@ export function program<P extends ProgType>(
 ): Program<P> {
   if (packetOffsetsOf(progType) === undefined) throw new DslError(`program '${name}': program type '${String(progType)}' is not supported by the eDSL`);
   const $ = new Builder(progType, options.license ?? 'GPL');
-  const ctx = makeContext(progType, $.ctx);
+  let ctx: Context<P>;
+  if (progType === 'tracepoint') {
+    if (options.tracepointFormat === undefined) throw new DslError(`program '${name}': a tracepoint program needs options.tracepointFormat (or use tracepointProgram(category, name, …))`);
+    ctx = makeTracepointContext(options.tracepointFormat, $.ctx) as Context<P>;
+  } else {
+    ctx = makeContext(progType, $.ctx);
+  }
   const ret = build($, ctx);
   $.return(ret ?? 0);
   const { body, maps } = $.finish();

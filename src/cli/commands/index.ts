@@ -25,4 +25,5 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   run: { summary: 'run program specs in the interpreter (offline, no root)', load: async () => (await import('./run.js')).run },
   krun: { summary: 'load program specs and run them with BPF_PROG_TEST_RUN', load: async () => (await import('./krun.js')).krun },
   probe: { summary: 'what the running kernel supports: program types, map types, helpers, attach kinds', load: async () => (await import('./probe.js')).probe },
+  opensnoop: { summary: 'trace openat() calls: PID, COMM, FD, ERR, PATH (BCC opensnoop; --json)', load: async () => (await import('./opensnoop.js')).opensnoop },
 };
