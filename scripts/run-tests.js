@@ -26,7 +26,7 @@ if (tsc.status === 0) {
 }
 
 // Stream the runner's output as it comes (a long suite shows progress) and keep it for the summary.
-const uvu = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern, '-c=false'], {
+const uvu = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(root, 'test/support/fast-check-seed.ts'), path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern, '-c=false'], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0' },

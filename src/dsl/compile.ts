@@ -13,6 +13,7 @@
  * @module
  */
 
+import { removeUnreachable } from './dead-code.js';
 import { isLabel, resolve, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
 import { CodeGen } from './codegen.js';
 import type { ProgType } from './context.js';
@@ -46,7 +47,7 @@ export function compile<P extends ProgType>(program: Program<P>): CompiledProgra
   const gen = new CodeGen(locations, ranges, spillBytes, where);
   gen.prologue(program.ctx);
   if (!gen.block(program.body)) throw new DslError(`${where}: the program does not end with a return`);
-  const items: readonly ProgramItem[] = gen.items;
+  const items: readonly ProgramItem[] = removeUnreachable(gen.items);
   const used = new Set<string>();
   for (const item of items) if (!isLabel(item) && item.ref?.kind === 'map') used.add(item.ref.name);
   for (const name of used) if (!program.maps.some((m) => m.name === name)) throw new DslError(`${where}: map '${name}' is not declared in this program`);
