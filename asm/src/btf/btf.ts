@@ -12,7 +12,7 @@ import {
   DecodedSecinfo, DecodedTag, DecodedTypedef, DecodedVar, decodedDeclTag, decodedQualifier,
   type TypeResolver,
 } from './decoded-types.js';
-import { BTF_HEADER_SIZE, BTF_KIND_MAX, BTF_MAGIC, BTF_VERSION, BtfKind, KIND_NAMES, type FuncLinkageNumber, type KindName, type VarLinkageNumber } from './kind.js';
+import { BTF_HEADER_SIZE, BTF_KIND_MAX, BTF_MAGIC, BTF_VERSION, BtfKind, KIND_NAMES, KIND_NUMBERS, type FuncLinkageNumber, type KindName, type VarLinkageNumber } from './kind.js';
 import { VOID, type Enum64Value, type EnumValue, type Member, type Param, type Type, type VarSecinfo } from './types.js';
 
 /** Options of {@link decodeBtf}. */
@@ -92,12 +92,16 @@ function extraSize(kind: number, vlen: number): number {
 }
 
 const HOST_LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** extraSize() as tables: fixed part and per-vlen part, by kind (0 for unknown kinds). */
-const EXTRA_FIXED = new Uint8Array(32);
-const EXTRA_PER_VLEN = new Uint8Array(32);
+/**
+ * extraSize() as tables in 32-bit words, by kind: the record's fixed words (header included)
+ * and words per vlen. Unknown kinds (and kind 0) get a fixed size no section can hold, so the
+ * fast index loop needs one bounds check; the checked loop then reports them.
+ */
+const RECORD_WORDS = new Int32Array(32).fill(0x3fffffff);
+const WORDS_PER_VLEN = new Int32Array(32);
 for (let k = 1; k <= BTF_KIND_MAX; k++) {
-  EXTRA_FIXED[k] = extraSize(k, 0);
-  EXTRA_PER_VLEN[k] = extraSize(k, 1) - extraSize(k, 0);
+  RECORD_WORDS[k] = 3 + extraSize(k, 0) / 4;
+  WORDS_PER_VLEN[k] = (extraSize(k, 1) - extraSize(k, 0)) / 4;
 }
 
 /**
@@ -132,13 +136,21 @@ export class Btf implements TypeResolver {
   readonly #strStart: number;
   readonly #strLen: number;
   readonly #offsets: Uint32Array;
-  readonly #cache: (Type | undefined)[];
+  /** Built types by index, in chunks of {@link CACHE_CHUNK} allocated on first use. */
+  readonly #cache: ((Type | undefined)[] | undefined)[];
   #names: NameIndex | undefined;
   #built = 0;
   #scans = 0;
-  readonly #nameOffs: Uint32Array;
+  #nameOffsCache: Uint32Array | undefined;
+  /** The type section as aligned host-order words, when the blob allows (else undefined). */
+  #words: Uint32Array | undefined;
   #text: string | null | undefined;
-  #stringReads = 0;
+  /**
+   * The string section decoded in blocks of {@link STRING_BLOCK} bytes (each extended to the NUL
+   * ending its last string), on first use; null for a block whose byte offsets would not be
+   * string indexes (non-ASCII), whose strings are then decoded one by one.
+   */
+  #blocks: (string | null | undefined)[] | undefined;
   #reverse: Map<Type, number> | undefined;
 
   /** @internal Use {@link decodeBtf}. */
@@ -155,31 +167,33 @@ export class Btf implements TypeResolver {
     this.#typeStart = h.hdrLen + h.typeOff;
     this.#strStart = h.hdrLen + h.strOff;
     this.#strLen = h.strLen;
-    [this.#offsets, this.#nameOffs] = this.#index();
-    this.#cache = new Array<Type | undefined>(this.#offsets.length);
+    this.#offsets = this.#index();
+    this.#cache = new Array<(Type | undefined)[] | undefined>(Math.ceil(this.#offsets.length / CACHE_CHUNK));
   }
 
-  #index(): [Uint32Array, Uint32Array] {
+  #index(): Uint32Array {
     const end = this.#typeStart + this.header.typeLen;
     const offsets = new Uint32Array(Math.floor(this.header.typeLen / 12) + 1);
-    const nameOffs = new Uint32Array(offsets.length);
     let n = 0;
     let p = this.#typeStart;
     if (this.#little && HOST_LITTLE && (this.bytes.byteOffset + p) % 4 === 0) {
       // Fast path: read `info` words through an aligned Uint32Array (cheaper than DataView
       // before the JIT warms up); every record is a multiple of 4 bytes, so alignment holds.
-      const words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset + p, (end - p) >>> 2);
-      const start = p;
-      while (end - p >= 12) {
-        const w = (p - start) >>> 2;
+      // Kept to a few operations per record: this loop mostly runs before the JIT warms up.
+      const nw = (end - p) >>> 2;
+      const words = (this.#words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset + p, nw));
+      const fixed = RECORD_WORDS;
+      const perVlen = WORDS_PER_VLEN;
+      let w = 0;
+      while (w < nw) {
         const info = words[w + 1];
         const kind = (info >>> 24) & 0x1f;
-        const extra = EXTRA_FIXED[kind] + EXTRA_PER_VLEN[kind] * (info & 0xffff);
-        if (kind === 0 || kind > BTF_KIND_MAX || end - p - 12 < extra) break;
-        nameOffs[n] = words[w];
-        offsets[n++] = p;
-        p += 12 + extra;
+        const next = w + fixed[kind] + perVlen[kind] * (info & 0xffff);
+        if (next > nw) break;
+        offsets[n++] = p + (w << 2);
+        w = next;
       }
+      p += w << 2;
     }
     const view = this.#view;
     const little = this.#little;
@@ -190,11 +204,27 @@ export class Btf implements TypeResolver {
       const extra = extraSize(kind, info & 0xffff);
       if (extra < 0 || kind > BTF_KIND_MAX) throw new BtfError(`unknown kind ${kind} (type id ${this.firstId + n})`, p + 4);
       if (end - p - 12 < extra) throw new BtfError(`truncated ${KIND_NAMES[kind]} record (type id ${this.firstId + n}): needs ${12 + extra} bytes, ${end - p} left`, p);
-      nameOffs[n] = view.getUint32(p, little);
       offsets[n++] = p;
       p += 12 + extra;
     }
-    return [offsets.subarray(0, n), nameOffs.subarray(0, n)];
+    return offsets.subarray(0, n);
+  }
+
+  /** `name_off` of each own type, by index (read on first need). */
+  get #nameOffs(): Uint32Array {
+    if (this.#nameOffsCache !== undefined) return this.#nameOffsCache;
+    const offsets = this.#offsets;
+    const out = new Uint32Array(offsets.length);
+    const words = this.#words;
+    if (words !== undefined) {
+      const start = this.#typeStart;
+      for (let i = 0; i < offsets.length; i++) out[i] = words[(offsets[i] - start) >>> 2];
+    } else {
+      const view = this.#view;
+      const little = this.#little;
+      for (let i = 0; i < offsets.length; i++) out[i] = view.getUint32(offsets[i], little);
+    }
+    return (this.#nameOffsCache = out);
   }
 
   /** One past the highest type id (counting void and the base's types). */
@@ -233,12 +263,30 @@ export class Btf implements TypeResolver {
     if (offset < this.firstStringOffset) return this.base!.string(offset);
     const rel = offset - this.firstStringOffset;
     if (rel >= this.#strLen) throw new BtfError(`string offset ${offset} out of range (string section has ${this.stringsEnd} bytes)`, at < 0 ? undefined : at);
-    // The first strings are decoded one by one; past that, the whole section is decoded once
-    // and names are slices of it (the common case of kernel BTF, all ASCII).
-    const text = this.#text ?? (++this.#stringReads > STRINGS_BEFORE_TEXT ? this.#decodeText() : null);
-    if (text !== null) return text.substring(rel, text.indexOf('\0', rel));
+    // Names are slices of the decoded section (the common case of kernel BTF, all ASCII): the
+    // whole of it when a name search decoded it, else the block holding the name.
+    const text = this.#text;
+    if (text != null) return text.substring(rel, text.indexOf('\0', rel));
+    const bi = Math.floor(rel / STRING_BLOCK);
+    const blocks = (this.#blocks ??= new Array<string | null | undefined>(Math.ceil(this.#strLen / STRING_BLOCK)));
+    let block = blocks[bi];
+    if (block === undefined) block = blocks[bi] = this.#decodeBlock(bi);
+    if (block !== null) {
+      const o = rel - bi * STRING_BLOCK;
+      return block.substring(o, block.indexOf('\0', o));
+    }
     const start = this.#strStart + rel;
     return decodeCString(this.bytes, start, this.bytes.indexOf(0, start));
+  }
+
+  /** Block `bi` of the string section as a string, or null when byte offsets would not be string indexes. */
+  #decodeBlock(bi: number): string | null {
+    const start = this.#strStart + bi * STRING_BLOCK;
+    const last = Math.min(start + STRING_BLOCK, this.#strStart + this.#strLen) - 1;
+    // The section ends with a NUL (checked with the header), so this finds one inside it.
+    const end = this.bytes.indexOf(0, last) + 1;
+    const t = utf8.decode(this.bytes.subarray(start, end));
+    return t.length === end - start && !t.includes('\ufffd') ? t : null;
   }
 
   /** The string section as one string, or null when byte offsets would not be string indexes. */
@@ -279,11 +327,12 @@ export class Btf implements TypeResolver {
     }
     const i = id - this.firstId;
     if (i >= this.#offsets.length) throw new BtfError(`type id ${id} out of range (have ${this.typeCount} types)`);
-    let t = this.#cache[i];
+    const chunk = (this.#cache[i >>> CACHE_SHIFT] ??= new Array<Type | undefined>(CACHE_CHUNK));
+    let t = chunk[i & (CACHE_CHUNK - 1)];
     if (t === undefined) {
       t = this.#build(id, this.#offsets[i]);
       this.#built++;
-      this.#cache[i] = t;
+      chunk[i & (CACHE_CHUNK - 1)] = t;
       this.#reverse?.set(t, id);
     }
     return t;
@@ -296,7 +345,11 @@ export class Btf implements TypeResolver {
       // Built on the first call, then kept up to date by typeById.
       const m = new Map<Type, number>();
       const cache = this.#cache;
-      for (let i = 0; i < cache.length; i++) if (cache[i] !== undefined) m.set(cache[i]!, this.firstId + i);
+      for (let c = 0; c < cache.length; c++) {
+        const chunk = cache[c];
+        if (chunk === undefined) continue;
+        for (let j = 0; j < chunk.length; j++) if (chunk[j] !== undefined) m.set(chunk[j]!, this.firstId + c * CACHE_CHUNK + j);
+      }
       this.#reverse = m;
     }
     return this.#reverse.get(t) ?? this.base?.idOf(t);
@@ -338,6 +391,18 @@ export class Btf implements TypeResolver {
       case BtfKind.STRUCT:
       case BtfKind.UNION: {
         const members: Member[] = new Array(vlen);
+        const words = this.#words;
+        if (words !== undefined) {
+          // The same reads through the aligned word view (cheaper than DataView when cold).
+          const limit = this.typeCount;
+          for (let i = 0, m = q, w = (q - this.#typeStart) >>> 2; i < vlen; i++, m += 12, w += 3) {
+            const mo = words[w];
+            const off = words[w + 2];
+            const tid = words[w + 1];
+            members[i] = new DecodedMember(mo === 0 ? '' : this.#string(mo, m), kflag ? off & 0xffffff : off, kflag ? off >>> 24 : 0, this, tid < limit ? tid : ref(tid, m + 4));
+          }
+          return { kind: kind === BtfKind.STRUCT ? 'struct' : 'union', name, size: st, members };
+        }
         for (let i = 0, m = q; i < vlen; i++, m += 12) {
           const mo = v.getUint32(m, le);
           const off = v.getUint32(m + 8, le);
@@ -367,6 +432,16 @@ export class Btf implements TypeResolver {
         return new DecodedFunc(name, vlen as FuncLinkageNumber, this, ref(st, p + 8));
       case BtfKind.FUNC_PROTO: {
         const params: Param[] = new Array(vlen);
+        const words = this.#words;
+        if (words !== undefined) {
+          const limit = this.typeCount;
+          for (let i = 0, m = q, w = (q - this.#typeStart) >>> 2; i < vlen; i++, m += 8, w += 2) {
+            const po = words[w];
+            const tid = words[w + 1];
+            params[i] = new DecodedParam(po === 0 ? '' : this.#string(po, m), this, tid < limit ? tid : ref(tid, m + 4));
+          }
+          return new DecodedFuncProto(params, this, ref(st, p + 8));
+        }
         for (let i = 0, m = q; i < vlen; i++, m += 8) {
           const po = v.getUint32(m, le);
           params[i] = new DecodedParam(po === 0 ? '' : this.#string(po, m), this, ref(v.getUint32(m + 4, le), m + 4));
@@ -449,8 +524,16 @@ export class Btf implements TypeResolver {
     if (text !== null && this.base === undefined) {
       // Every occurrence of `name\0` (a name offset may point into the middle of a string).
       const needle = `${name}\0`;
-      for (let h = text.indexOf(needle); h >= 0; h = text.indexOf(needle, h + 1)) {
-        for (let i = nameOffs.indexOf(h + first); i >= 0; i = nameOffs.indexOf(h + first, i + 1)) out.push(this.firstId + i);
+      const hits: number[] = [];
+      for (let h = text.indexOf(needle); h >= 0; h = text.indexOf(needle, h + 1)) hits.push(h + first);
+      if (hits.length > 8) {
+        // A common suffix ('file', 'sock'): one pass over the names rather than one per hit.
+        const set = new Set(hits);
+        for (let i = 0; i < nameOffs.length; i++) if (set.has(nameOffs[i])) out.push(this.firstId + i);
+        return out;
+      }
+      for (const h of hits) {
+        for (let i = nameOffs.indexOf(h); i >= 0; i = nameOffs.indexOf(h, i + 1)) out.push(this.firstId + i);
       }
       return out.length > 1 ? out.sort((a, b) => a - b) : out;
     }
@@ -498,8 +581,54 @@ export class Btf implements TypeResolver {
 
   /** The first type of kind `kind` named `name`, or undefined. */
   find<K extends KindName>(kind: K, name: string): TypeOfKind<K> | undefined {
+    if (this.#scans < SCANS_BEFORE_HASHING && name !== '') {
+      // Few lookups so far: walk the records in id order, kind first, and stop at the first
+      // match (libbpf's btf__find_by_name_kind), instead of collecting every type named `name`.
+      const id = this.#firstByName(KIND_NUMBERS[kind] ?? -1, name);
+      return id < 0 ? undefined : (this.typeById(id) as TypeOfKind<K>);
+    }
     for (const id of this.idsByName(name)) if (this.kindOf(id) === kind) return this.typeById(id) as TypeOfKind<K>;
     return undefined;
+  }
+
+  /** Id of the first type (the base's first) of kind number `kind` named `name`, or -1. Counts as a scan. */
+  #firstByName(kind: number, name: string): number {
+    if (this.base !== undefined) {
+      const id = this.base.#firstByName(kind, name);
+      if (id >= 0) return id;
+    }
+    this.#scans++;
+    if (kind <= 0) return -1;
+    const key = utf8Encoder.encode(name);
+    const len = key.length;
+    const k0 = key[0];
+    const b = this.bytes;
+    const first = this.firstStringOffset;
+    const strStart = this.#strStart;
+    const strLen = this.#strLen;
+    const offsets = this.#offsets;
+    const words = this.#words;
+    const start = this.#typeStart;
+    const view = this.#view;
+    const little = this.#little;
+    for (let i = 0; i < offsets.length; i++) {
+      const p = offsets[i];
+      const info = words !== undefined ? words[((p - start) >>> 2) + 1] : view.getUint32(p + 4, little);
+      if (((info >>> 24) & 0x1f) !== kind) continue;
+      const nameOff = words !== undefined ? words[(p - start) >>> 2] : view.getUint32(p, little);
+      if (nameOff === 0) continue;
+      const rel = nameOff - first;
+      if (rel < 0) {
+        // A split blob's type named by a base string.
+        if (this.base!.string(nameOff) === name) return this.firstId + i;
+        continue;
+      }
+      if (rel >= strLen) continue; // a broken name: building that type reports it
+      const q = strStart + rel;
+      if (b[q] !== k0 || rel + len >= strLen || b[q + len] !== 0) continue;
+      if (sameBytes(b, q, key)) return this.firstId + i;
+    }
+    return -1;
   }
 
   /** Like {@link find}, but throws a `RangeError` naming the type when there is none. */
@@ -515,8 +644,12 @@ export class Btf implements TypeResolver {
   }
 }
 
-/** Strings decoded one by one before the whole string section is decoded. */
-const STRINGS_BEFORE_TEXT = 256;
+/** Types per chunk of the built-type cache (a power of two), and its log2. */
+const CACHE_SHIFT = 10;
+const CACHE_CHUNK = 1 << CACHE_SHIFT;
+
+/** Bytes of the string section decoded at a time when names are read. */
+const STRING_BLOCK = 16384;
 
 /** Name lookups done by scanning before the hash table is built. */
 const SCANS_BEFORE_HASHING = 32;

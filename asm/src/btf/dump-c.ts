@@ -40,6 +40,10 @@ class CDumper {
   readonly #state = new Map<Type, number>();
   readonly #declaredTags = new Set<string>();
   readonly #tagNames = new Map<Type, string>();
+  /** `struct name` / `union name` of each composite seen (its tag name computed once). */
+  readonly #tagKeys = new Map<Type, string>();
+  /** alignOfType() of the types asked so far (a pure function of the graph, asked many times). */
+  readonly #aligns = new Map<Type, number>();
   readonly #tagCounts = new Map<string, number>();
   readonly #identNames = new Map<object, string>();
   readonly #identCounts = new Map<string, number>();
@@ -111,10 +115,11 @@ class CDumper {
         this.#fwd(t);
         return;
       case 'struct': case 'union':
-        if (t.name === '') this.#walk(t, strong, () => {
+        if (t.name !== '') this.#ensureComposite(t, strong);
+        else if (this.#enter(t, strong)) {
           for (const m of t.members) this.ensure(m.type, true);
-        });
-        else this.#ensureComposite(t, strong);
+          this.#leave(t, strong);
+        }
         return;
       case 'enum': case 'enum64':
         if (t.name !== '' && !this.#state.has(t)) {
@@ -126,32 +131,48 @@ class CDumper {
         this.#ensureTypedef(t, strong);
         return;
       case 'ptr':
-        this.#walk(t, false, () => this.ensure(t.target, false));
+        if (this.#enter(t, false)) {
+          this.ensure(t.target, false);
+          this.#leave(t, false);
+        }
         return;
       case 'array':
         // Array elements must be complete even behind a pointer.
-        this.#walk(t, true, () => this.ensure(t.element, true));
+        if (this.#enter(t, true)) {
+          this.ensure(t.element, true);
+          this.#leave(t, true);
+        }
         return;
       case 'const': case 'volatile': case 'restrict': case 'type_tag':
-        this.#walk(t, strong, () => this.ensure(t.target, strong));
+        if (this.#enter(t, strong)) {
+          this.ensure(t.target, strong);
+          this.#leave(t, strong);
+        }
         return;
       case 'func_proto':
-        this.#walk(t, false, () => {
+        if (this.#enter(t, false)) {
           this.ensure(t.returns, false);
           for (const p of t.params) this.ensure(p.type, false);
-        });
+          this.#leave(t, false);
+        }
         return;
     }
   }
 
-  /** Runs `body` once per (type, strength), refusing loops through anonymous types. */
-  #walk(t: Type, strong: boolean, body: () => void): void {
+  /**
+   * Starts a walk of `t`'s references, done once per (type, strength); false when already done.
+   * Refuses loops through anonymous types. Pair with {@link #leave} (no closure per walk).
+   */
+  #enter(t: Type, strong: boolean): boolean {
     // Weak walks are not remembered: whether they print a forward declaration depends on the
     // container being defined at the time.
-    if (strong && this.#doneStrong.has(t)) return;
+    if (strong && this.#doneStrong.has(t)) return false;
     if (this.#visiting.has(t)) throw new BtfError(`type loop through ${describeType(t)}`);
     this.#visiting.add(t);
-    body();
+    return true;
+  }
+
+  #leave(t: Type, strong: boolean): void {
     this.#visiting.delete(t);
     if (strong) this.#doneStrong.add(t);
   }
@@ -159,7 +180,11 @@ class CDumper {
   #ensureComposite(t: Composite, strong: boolean): void {
     const state = this.#state.get(t);
     if (state === DONE) return;
-    const key = `${t.kind} ${this.tagName(t)}`;
+    let key = this.#tagKeys.get(t);
+    if (key === undefined) {
+      key = `${t.kind} ${this.tagName(t)}`;
+      this.#tagKeys.set(t, key);
+    }
     if (!strong || state === EMITTING) {
       // A pointer to it (or a by-value loop, which C cannot express): a declaration will do,
       // except inside its own definition.
@@ -180,7 +205,10 @@ class CDumper {
   #ensureTypedef(t: Typedef, strong: boolean): void {
     const state = this.#state.get(t);
     if (state === DONE) {
-      if (strong) this.#walk(t, true, () => this.ensure(t.target, true));
+      if (strong && this.#enter(t, true)) {
+        this.ensure(t.target, true);
+        this.#leave(t, true);
+      }
       return;
     }
     if (state === EMITTING) return;
@@ -193,7 +221,10 @@ class CDumper {
     this.#container.pop();
     this.#state.set(t, DONE);
     if (t.name !== '__builtin_va_list') this.out.push(`typedef ${this.decl(t.target, this.identName(t, t.name), 0, 0)};`, '');
-    if (strong) this.#walk(t, true, () => this.ensure(t.target, true));
+    if (strong && this.#enter(t, true)) {
+      this.ensure(t.target, true);
+      this.#leave(t, true);
+    }
   }
 
   /** The declaration of `inner` (a name with its pointer/array/function declarators) of type `t`. */
@@ -248,16 +279,27 @@ class CDumper {
     let cur = 0;
     for (const m of t.members) {
       if (isStruct) {
-        const align = packed ? 1 : alignOfType(m.type);
+        const align = packed ? 1 : this.#alignOf(m.type);
         padding(lines, ind, cur, m.bitOffset, align, m.bitfieldSize !== 0, packed);
       }
       const bits = m.bitfieldSize !== 0 ? `: ${m.bitfieldSize}` : '';
       lines.push(`${ind}${this.decl(m.type, m.name, lvl + 1, depth + 1)}${bits};`);
       if (isStruct) cur = Math.max(cur, m.bitOffset + (m.bitfieldSize !== 0 ? m.bitfieldSize : safeBits(m.type)));
     }
-    if (isStruct && t.members.length > 0) padding(lines, ind, cur, t.size * 8, packed ? 1 : alignOfType(t), false, packed);
+    if (isStruct && t.members.length > 0) padding(lines, ind, cur, t.size * 8, packed ? 1 : this.#alignOf(t), false, packed);
     lines.push(`${'\t'.repeat(lvl)}}${packed ? ' __attribute__((packed))' : ''}`);
     return lines.join('\n');
+  }
+
+  #alignOf(t: Type): number {
+    // Cheap kinds directly; composites (which walk their members) and chains to them memoised.
+    if (t.kind === 'int' || t.kind === 'ptr' || t.kind === 'enum' || t.kind === 'enum64' || t.kind === 'float') return alignOfType(t);
+    let a = this.#aligns.get(t);
+    if (a === undefined) {
+      a = alignOfType(t);
+      this.#aligns.set(t, a);
+    }
+    return a;
   }
 
   #enumBody(t: Enum | Enum64, lvl: number): string {
