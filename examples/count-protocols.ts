@@ -21,36 +21,12 @@
  *       return XDP_PASS;
  *     }
  */
-import { compile, dump, loadCompiled, program, simulate, u32, u64 } from '../src/dsl/index.js';
+import { compile, dump, loadCompiled, simulate } from '../src/dsl/index.js';
+import { PROTOCOL_NAMES as NAMES, countProtocols, demoFrames } from '../src/demo/count-protocols.js';
 import { MapElemAccess } from '../syscalls/map-elem.js';
 import { progTestRun } from '../syscalls/prog-test-run.js';
 
-const XDP_PASS = 2;
-const NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
-
-const countProtocols = program('count_proto', 'xdp', ($, ctx) => {
-  const counts = $.hash('counts', u32, u64, { maxEntries: 256 });
-  $.ifPacket(ctx, 14, 20, (ip) => {
-    const proto = ip.u8(9).cast(u32); // struct iphdr's protocol
-    $.ifSome(counts.lookup(proto), (n) => n.atomicAdd(1n), () => {
-      counts.update(proto, 1n);
-    });
-  });
-  return XDP_PASS;
-});
-
-/** An Ethernet + IPv4 frame carrying `proto`, or a runt too short for the IP header. */
-function frame(proto: number, len = 64): Uint8Array {
-  const f = new Uint8Array(len);
-  f.set([0x08, 0x00], 12);
-  if (len >= 34) {
-    f[14] = 0x45;
-    f[23] = proto;
-  }
-  return f;
-}
-
-const frames = [frame(6), frame(17), frame(6), frame(1), frame(6), frame(17, 20)];
+const frames = demoFrames;
 
 function show(title: string, entries: Iterable<[number, bigint]>): void {
   console.log(title);

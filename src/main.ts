@@ -10,44 +10,14 @@
 
 import { assemble, bytesToHex, disassembleKernel, disassembleLlvm, encode, pseudoImmName, resolve } from 'ebpf-bytecode-utils';
 import { verify } from '../verifier-sim/index.js';
-import { compile, dump, loadCompiled, program, simulate, u32, u64 } from './dsl/index.js';
+import { compile, dump, loadCompiled, simulate } from './dsl/index.js';
+import { countProtocols, countsText, demoFrames as frames } from './demo/count-protocols.js';
 import { MapElemAccess, progTestRun, SyscallError } from '../syscalls/index.js';
 
-const XDP_PASS = 2;
-const NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
-
-/** BCC's `BPF_HASH(counts, u32, u64)` + `__sync_fetch_and_add`, per IP protocol, in XDP. */
-const countProtocols = program('count_proto', 'xdp', ($, ctx) => {
-  const counts = $.hash('counts', u32, u64, { maxEntries: 256 });
-  $.ifPacket(ctx, 14, 20, (ip) => {
-    const proto = ip.u8(9).cast(u32); // struct iphdr's protocol
-    $.ifSome(counts.lookup(proto), (n) => n.atomicAdd(1n), () => {
-      counts.update(proto, 1n);
-    });
-  });
-  return XDP_PASS;
-});
-
-/** An Ethernet + IPv4 frame carrying `proto`, or a runt too short for the IP header. */
-function frame(proto: number, len = 64): Uint8Array {
-  const f = new Uint8Array(len);
-  f.set([0x08, 0x00], 12);
-  if (len >= 34) {
-    f[14] = 0x45;
-    f[23] = proto;
-  }
-  return f;
-}
-
-const frames = [frame(6), frame(17), frame(6), frame(1), frame(6), frame(17, 20)];
 let failed = false;
 
 function section(title: string): void {
   console.log(`\n== ${title}`);
-}
-
-function countsText(entries: Iterable<[number, bigint]>): string {
-  return [...entries].sort((a, b) => a[0] - b[0]).map(([p, n]) => `${NAMES[p] ?? p}=${n}`).join(' ');
 }
 
 function check(ok: boolean, what: string): void {

@@ -5,7 +5,8 @@
  */
 
 import { hexToBytes } from 'ebpf-bytecode-utils';
-import { UsageError } from './command.js';
+import { UsageError, type CliIo } from './command.js';
+import { verdictLine, type SpecVerdict } from '../spec/verdict.js';
 
 /** Parses the hex value of option `--name`, or undefined when absent; bad hex is a usage error. */
 export function hexArg(name: string, text: string | undefined): Uint8Array | undefined {
@@ -36,4 +37,36 @@ export function logLevelArg(text: string | undefined, fallback: number): number 
   const n = Number(text);
   if (!/^\d+$/.test(text) || n > 0xffffffff) throw new UsageError(`--log-level must be a non-negative integer, not '${text}'`);
   return n;
+}
+
+/** The input of one run (`run`, `krun`): `--data`, `--ctx`, `--repeat`, each only when given. */
+export interface RunInput {
+  readonly data?: Uint8Array;
+  readonly ctx?: Uint8Array;
+  readonly repeat?: number;
+}
+
+/** Parses `--data HEX --ctx HEX --repeat N` into a {@link RunInput}. */
+export function runInputArgs(values: { readonly data?: string; readonly ctx?: string; readonly repeat?: string }): RunInput {
+  const data = hexArg('data', values.data);
+  const ctx = hexArg('ctx', values.ctx);
+  const repeat = repeatArg(values.repeat);
+  return { ...(data !== undefined ? { data } : {}), ...(ctx !== undefined ? { ctx } : {}), ...(repeat !== undefined ? { repeat } : {}) };
+}
+
+/** Prints a run's result (`run`, `krun`): JSON Lines with `--json`, else two lines. */
+export function writeRunResult(io: CliIo, json: boolean | undefined, retval: number | bigint, dataOut: Uint8Array | undefined): void {
+  const r = `0x${retval.toString(16)}`;
+  const d = toHex(dataOut);
+  io.writeOut(json ? `${JSON.stringify({ retval: r, dataOut: d })}\n` : `retval ${r}\ndataOut ${d}\n`);
+}
+
+/** Prints a verdict (`verify`, `kload`): its JSON line with `--json`, else the log (or the error when there is no log). */
+export function writeVerdict(io: CliIo, json: boolean | undefined, verdict: SpecVerdict): void {
+  if (json) {
+    io.writeOut(verdictLine(verdict));
+    return;
+  }
+  io.writeOut(verdict.log === '' || verdict.log.endsWith('\n') ? verdict.log : `${verdict.log}\n`);
+  if (verdict.verdict === 'reject' && verdict.log === '') io.writeOut(`${verdict.error}\n`);
 }

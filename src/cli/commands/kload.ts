@@ -7,11 +7,11 @@
 import { VerifierError } from '../../programs/verifier-error.js';
 import { verifierLogFacts } from '../../programs/verifier-log.js';
 import type { ProgramSpecFile } from '../../spec/program-spec.js';
-import { verdictLine, type SpecVerdict } from '../../spec/verdict.js';
+import type { SpecVerdict } from '../../spec/verdict.js';
 import { loadSpec, type LoadedSpec } from '../../spec/load-spec.js';
 import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
 import { readSpecFile } from '../spec-file.js';
-import { logLevelArg } from '../spec-options.js';
+import { logLevelArg, writeVerdict } from '../spec-options.js';
 
 const help = `Usage: tsbpf kload [--json] [--log-level N] SPEC.json...
 
@@ -72,13 +72,7 @@ export const kload: Command = {
       const { verdict, loaded } = loadForVerdict(file, spec, logLevel);
       loaded?.close();
       if (verdict.verdict === 'reject') status = EXIT_NEGATIVE;
-      if (values.json) {
-        io.writeOut(verdictLine(verdict));
-      } else {
-        const log = verdict.log === '' || verdict.log.endsWith('\n') ? verdict.log : `${verdict.log}\n`;
-        io.writeOut(log);
-        if (verdict.verdict === 'reject' && verdict.log === '') io.writeOut(`${verdict.error}\n`);
-      }
+      writeVerdict(io, values.json, verdict);
     }
     return status;
   },

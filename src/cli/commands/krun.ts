@@ -8,7 +8,7 @@ import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type 
 import { verdictLine } from '../../spec/verdict.js';
 import { loadForVerdict } from './kload.js';
 import { readSpecFile } from '../spec-file.js';
-import { hexArg, repeatArg, toHex } from '../spec-options.js';
+import { runInputArgs, writeRunResult } from '../spec-options.js';
 
 const help = `Usage: tsbpf krun [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...
 
@@ -46,9 +46,7 @@ export const krun: Command = {
       return EXIT_OK;
     }
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
-    const data = hexArg('data', values.data);
-    const ctx = hexArg('ctx', values.ctx);
-    const repeat = repeatArg(values.repeat);
+    const input = runInputArgs(values);
     let status = EXIT_OK;
     for (const file of positionals) {
       const spec = await readSpecFile(file);
@@ -59,14 +57,8 @@ export const krun: Command = {
         continue;
       }
       try {
-        const r = loaded.program.testRun({
-          ...(data !== undefined ? { data } : {}),
-          ...(ctx !== undefined ? { ctx } : {}),
-          ...(repeat !== undefined ? { repeat } : {}),
-        });
-        const retval = `0x${r.retval.toString(16)}`;
-        const dataOut = toHex(r.dataOut);
-        io.writeOut(values.json ? `${JSON.stringify({ retval, dataOut })}\n` : `retval ${retval}\ndataOut ${dataOut}\n`);
+        const r = loaded.program.testRun(input);
+        writeRunResult(io, values.json, r.retval, r.dataOut);
       } catch (e) {
         throw new UsageError(`${file}: ${(e as Error).message}`);
       } finally {

@@ -6,7 +6,7 @@
 
 import { interpreterFromSpec, InterpreterError } from '../../../verifier-sim/index.js';
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
-import { hexArg, repeatArg, toHex } from '../spec-options.js';
+import { runInputArgs, writeRunResult } from '../spec-options.js';
 import { readSpecFile } from '../spec-file.js';
 
 const help = `Usage: tsbpf run [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...
@@ -44,21 +44,17 @@ export const run: Command = {
       return EXIT_OK;
     }
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
-    const data = hexArg('data', values.data);
-    const ctx = hexArg('ctx', values.ctx);
-    const repeat = repeatArg(values.repeat);
+    const input = runInputArgs(values);
     for (const file of positionals) {
       const spec = await readSpecFile(file);
       try {
         const vm = interpreterFromSpec({
           progType: spec.progType,
           insns: spec.insns,
-          maps: spec.maps.map((m) => ({ ...m, innerMap: m.innerMap, init: m.init, progs: m.progs })),
+          maps: spec.maps,
         });
-        const r = vm.run({ ...(data !== undefined ? { data } : {}), ...(ctx !== undefined ? { ctx } : {}), ...(repeat !== undefined ? { repeat } : {}) });
-        const retval = `0x${r.retval.toString(16)}`;
-        const dataOut = toHex(r.dataOut);
-        io.writeOut(values.json ? `${JSON.stringify({ retval, dataOut })}\n` : `retval ${retval}\ndataOut ${dataOut}\n`);
+        const r = vm.run(input);
+        writeRunResult(io, values.json, r.retval, r.dataOut);
       } catch (e) {
         if (e instanceof InterpreterError) throw new UsageError(`${file}: ${e.message}`);
         throw e;

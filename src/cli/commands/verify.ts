@@ -6,11 +6,10 @@
 
 import { decode } from 'ebpf-bytecode-utils';
 import { verify } from '../../../verifier-sim/index.js';
-import { verdictLine } from '../../spec/verdict.js';
 import { possibleCpuCount } from '../../system/possible-cpus.js';
 import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
 import { readSpecFile } from '../spec-file.js';
-import { logLevelArg } from '../spec-options.js';
+import { logLevelArg, writeVerdict } from '../spec-options.js';
 
 const help = `Usage: tsbpf verify [--json] [--log-level N] [--cpus N] SPEC.json...
 
@@ -82,13 +81,7 @@ export const verifyCommand: Command = {
         throw e;
       }
       if (result.verdict === 'reject') status = EXIT_NEGATIVE;
-      if (values.json) {
-        io.writeOut(verdictLine(result));
-      } else {
-        const log = result.log === '' || result.log.endsWith('\n') ? result.log : `${result.log}\n`;
-        io.writeOut(log);
-        if (result.verdict === 'reject' && result.log === '') io.writeOut(`${result.error}\n`);
-      }
+      writeVerdict(io, values.json, result);
     }
     return status;
   },
