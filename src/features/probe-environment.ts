@@ -79,7 +79,7 @@ export function systemProbeEnvironment(): ProbeEnvironment {
       }
       if (btf === null) return null;
       const key = `${kind}:${name}`;
-      if (!btfIds.has(key)) btfIds.set(key, findBtfTypeId(btf, name, kind, 1, '/sys/kernel/btf/vmlinux'));
+      if (!btfIds.has(key)) btfIds.set(key, findBtfTypeId(btf, name, kind, '/sys/kernel/btf/vmlinux'));
       return btfIds.get(key);
     },
     kernelVersionCode() {
