@@ -7,7 +7,7 @@ import { closeFd } from '../../syscalls/close-fd.js';
 import { linkInfo, type LinkInfo } from '../../syscalls/link-info.js';
 
 /** What a {@link Link} attaches. */
-export type LinkKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'perf_event' | 'socket_filter' | 'uprobe' | 'uretprobe' | 'kprobe' | 'kretprobe' | 'xdp' | 'tcx' | 'cgroup';
+export type LinkKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'perf_event' | 'socket_filter' | 'uprobe' | 'uretprobe' | 'kprobe' | 'kretprobe' | 'kprobe_multi' | 'kretprobe_multi' | 'fentry' | 'fexit' | 'fmod_ret' | 'lsm' | 'xdp' | 'tcx' | 'cgroup';
 
 /**
  * How a link holds its attachment: `'bpf_link'` (a kernel `bpf_link` fd, visible in
