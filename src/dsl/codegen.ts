@@ -14,7 +14,7 @@ import {
 } from 'ebpf-bytecode-utils';
 import { isSigned, type ScalarType } from './c-types.js';
 import { DslError } from './errors.js';
-import { exprVars, visitExpr, visitStmt, type ArgNode, type BinaryOp, type CompareOp, type ExprNode, type Place, type StmtNode, type VarNode } from './nodes.js';
+import { exprVars, visitExpr, visitStmt, type ArgNode, type CoreAccess, type BinaryOp, type CompareOp, type ExprNode, type Place, type StmtNode, type VarNode } from './nodes.js';
 import type { LiveRange } from './liveness.js';
 import type { Location } from './regalloc.js';
 
@@ -70,6 +70,8 @@ function isNoopCast(from: ScalarType, to: ScalarType): boolean {
 export class CodeGen {
   /** The emitted items (instructions and labels). */
   readonly items: ProgramItem[] = [];
+  /** Instructions whose immediate is a kernel field offset, with the CO-RE access it stands for. */
+  readonly coreRelos: { readonly insn: ProgramItem; readonly core: CoreAccess }[] = [];
   readonly #locations: ReadonlyMap<number, Location>;
   readonly #free = new Set<Register>(SCRATCH);
   #stackTop: number;
@@ -192,6 +194,7 @@ export class CodeGen {
           const shift = n.op === 'shl' || n.op === 'shr';
           const v = shift ? Number(n.right.value & (w ? 31n : 63n)) : Number(BigInt.asIntN(32, n.right.value));
           this.#emit(w ? alu.imm32(r, v) : alu.imm(r, v));
+          if (n.right.core !== undefined) this.coreRelos.push({ insn: this.items[this.items.length - 1], core: n.right.core });
         } else {
           const [rr, temp] = this.#asReg(n.right);
           this.#emit(w ? alu.reg32(r, rr) : alu.reg(r, rr));

@@ -14,13 +14,13 @@
  */
 
 import { removeUnreachable } from './dead-code.js';
-import { isLabel, resolve, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
+import { isLabel, resolve, slotCount, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
 import { CodeGen } from './codegen.js';
 import type { ProgType } from './context.js';
 import { DslError } from './errors.js';
 import { liveRanges } from './liveness.js';
 import type { DslMapSpec } from './maps.js';
-import type { Program } from './program.js';
+import type { Program, ProgramAttach } from './program.js';
 import { allocate } from './regalloc.js';
 
 /** A compiled program: what to load, as data. */
@@ -37,6 +37,27 @@ export interface CompiledProgram<P extends ProgType = ProgType> {
   readonly maps: readonly DslMapSpec[];
   /** Stack bytes used. */
   readonly stackBytes: number;
+  /**
+   * CO-RE `FIELD_BYTE_OFFSET` relocations of kernel struct reads: the instruction (byte offset,
+   * a multiple of 8) whose immediate is a field offset, the root type and the access string.
+   */
+  readonly coreRelos?: readonly CompiledCoreRelo[];
+  /** `tracing`/`lsm` programs: the attach target (`expected_attach_type` and the BTF type of `attach_btf_id`). */
+  readonly attach?: ProgramAttach;
+}
+
+/** A CO-RE relocation of a compiled program (names instead of the type and string ids of a BTF blob). */
+export interface CompiledCoreRelo {
+  /** Byte offset of the instruction (`insn_off`). */
+  readonly insnOff: number;
+  /** Root struct or union name. */
+  readonly rootName: string;
+  /** Root kind. */
+  readonly rootKind: 'struct' | 'union';
+  /** Access string: `0:57`. */
+  readonly access: string;
+  /** `bpf_core_relo_kind`: 0, `FIELD_BYTE_OFFSET`. */
+  readonly kind: 0;
 }
 
 /** Compiles `program` to instructions. Throws {@link DslError} for programs that cannot be compiled. */
@@ -58,5 +79,16 @@ export function compile<P extends ProgType>(program: Program<P>): CompiledProgra
     const ref = originals[i].ref;
     return ref?.kind === 'map' ? originals[i] : insn;
   });
-  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes });
+  const slotOf = new Map<ProgramItem, number>();
+  let slot = 0;
+  for (const item of items) {
+    if (isLabel(item)) continue;
+    slotOf.set(item, slot);
+    slot += slotCount(item);
+  }
+  const coreRelos = gen.coreRelos.flatMap(({ insn, core }): CompiledCoreRelo[] => {
+    const at = slotOf.get(insn);
+    return at === undefined ? [] : [Object.freeze({ insnOff: at * 8, rootName: core.rootName, rootKind: core.rootKind, access: core.access, kind: 0 as const })];
+  });
+  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes, coreRelos: Object.freeze(coreRelos), ...(program.attach === undefined ? {} : { attach: program.attach }) });
 }

@@ -10,10 +10,14 @@
 import { u32, type U32 } from './c-types.js';
 import { Expr } from './expr.js';
 import type { VarNode } from './nodes.js';
+import type { KprobeContext } from './kprobe-context.js';
+import type { PerfEventContext } from './perf-event-context.js';
+import type { RawTracepointContext } from './raw-tracepoint-context.js';
 import type { TracepointContext } from './tracepoint-context.js';
+import type { TracingContext } from './tracing-context.js';
 
 /** Program types the eDSL compiles for. */
-export type ProgType = 'socket_filter' | 'sched_cls' | 'xdp' | 'tracepoint';
+export type ProgType = 'socket_filter' | 'sched_cls' | 'xdp' | 'tracepoint' | 'kprobe' | 'raw_tracepoint' | 'perf_event' | 'tracing' | 'lsm';
 
 /** Scalar `__u32` fields of `struct __sk_buff` readable by socket filters and tc programs. */
 export const skBuffFields = {
@@ -57,6 +61,11 @@ export const writableFields = {
   sched_cls: { mark: 8, priority: 32, tc_index: 44, cb0: 48, cb1: 52, cb2: 56, cb3: 60, cb4: 64 },
   xdp: {},
   tracepoint: {},
+  kprobe: {},
+  raw_tracepoint: {},
+  perf_event: {},
+  tracing: {},
+  lsm: {},
 } as const;
 
 /** Names of the context fields programs of type `P` may write. */
@@ -79,7 +88,12 @@ export type XdpMdFields = { readonly [K in keyof typeof xdpMdFields]: Expr<U32> 
  * The context of a program of type `P`: its fields by name, plus the internal pointer. A
  * tracepoint program's context is a {@link TracepointContext} (`ctx.args.<field>`).
  */
-export type Context<P extends ProgType> = P extends 'tracepoint' ? TracepointContext : (P extends 'xdp' ? XdpMdFields : SkBuffFields) & {
+export type Context<P extends ProgType> = P extends 'tracepoint' ? TracepointContext
+  : P extends 'kprobe' ? KprobeContext
+  : P extends 'raw_tracepoint' ? RawTracepointContext
+  : P extends 'perf_event' ? PerfEventContext
+  : P extends 'tracing' | 'lsm' ? TracingContext
+  : (P extends 'xdp' ? XdpMdFields : SkBuffFields) & {
   /** The program type. */
   readonly progType: P;
   /** The variable holding the context pointer (internal). */
@@ -91,6 +105,11 @@ const packetOffsets: Readonly<Record<ProgType, PacketOffsets | null>> = {
   sched_cls: { data: 76, dataEnd: 80 },
   xdp: { data: 0, dataEnd: 4 },
   tracepoint: null,
+  kprobe: null,
+  raw_tracepoint: null,
+  perf_event: null,
+  tracing: null,
+  lsm: null,
 };
 
 /** Where `data`/`data_end` are in the context of `progType`, or null without direct packet access. */
@@ -100,7 +119,7 @@ export function packetOffsetsOf(progType: ProgType): PacketOffsets | null {
 
 /**
  * Builds the context object of `progType` over the pointer variable `pointer` (not for
- * tracepoints, whose context needs the tracefs format: `makeTracepointContext`).
+ * tracepoints, kprobes, raw tracepoints and perf events, which have their own `make…Context`).
  */
 export function makeContext<P extends ProgType>(progType: P, pointer: VarNode): Context<P> {
   const fields: Record<string, number> = progType === 'xdp' ? xdpMdFields : skBuffFields;

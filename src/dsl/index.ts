@@ -37,6 +37,20 @@
  * });
  * ```
  *
+ * Probes on kernel and user functions (`kprobe`: kprobes, uprobes and their return probes) read
+ * registers by the calling convention, for x86_64 or arm64 (`options.arch`), raw tracepoints
+ * their u64 arguments, perf_event programs `bpf_perf_event_data`; BTF-typed programs (fentry,
+ * fexit, fmod_ret, tp_btf, lsm) take their argument types from the kernel's BTF; kernel structs
+ * are read by field name (CO-RE accesses recorded):
+ *
+ * ```ts
+ * program('ret', 'kprobe', ($, ctx) => { ctx.parm(1); ctx.rc; ctx.syscallParm(2); ctx.readRetIp(); });
+ * program('enter', 'raw_tracepoint', ($, ctx) => ctx.arg(1));
+ * tracingProgram('fexit', 'do_unlinkat', ($, ctx) => ctx.ret, { args: [s32, u64], ret: s32 });
+ * program('ppid', 'raw_tracepoint', ($) => $.currentTask().field('real_parent').field('tgid').value());
+ * program('prof', 'perf_event', ($, ctx) => { $.stackTrace('stacks', { maxEntries: 1024 }).getStackId(ctx, StackIdFlag.USER_STACK); });
+ * ```
+ *
  * Expressions carry C types (`Expr<U32>`): operators pick signed/unsigned and 32/64-bit
  * instructions, constants fold, and mixing types, arithmetic on bools, dereferencing an
  * unchecked lookup or reading packets without a bounds check do not compile.
@@ -62,3 +76,15 @@ export * from './kernel-load.js';
 export * from './tracepoint-context.js';
 export * from './tracepoint-program.js';
 export * from './load-programs.js';
+export * from './pt-regs.js';
+export * from './kprobe-context.js';
+export * from './raw-tracepoint-context.js';
+export * from './perf-event-context.js';
+export * from './kernel-btf.js';
+export * from './tracing-context.js';
+export * from './tracing-program.js';
+export * from './kernel-ref.js';
+export * from './stack-trace-map.js';
+export * from './queue-map.js';
+export * from './prog-array.js';
+export * from './map-of-maps.js';

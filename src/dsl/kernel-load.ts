@@ -11,9 +11,10 @@
  * @module
  */
 
-import { encode, mapType, programType, resolve } from 'ebpf-bytecode-utils';
+import { encode, programType, resolve } from 'ebpf-bytecode-utils';
+import { createDslMap } from './create-map.js';
+import { attachLoadOptions } from './attach-load-options.js';
 import { closeFd } from '../../syscalls/close-fd.js';
-import { mapCreate } from '../../syscalls/map-create.js';
 import { progLoad } from '../../syscalls/prog-load.js';
 import type { CompiledProgram } from './compile.js';
 
@@ -46,10 +47,10 @@ export function loadCompiled(compiled: CompiledProgram, options: KernelLoadOptio
   };
   try {
     for (const m of compiled.maps) {
-      mapFds[m.name] = mapCreate({ mapType: mapType(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, mapFlags: m.flags, mapName: m.name });
+      mapFds[m.name] = createDslMap(m);
     }
     const insns = encode(resolve(compiled.insns, { maps: mapFds }).instructions);
-    const loaded = progLoad({ progType: programType(compiled.progType), insns, license: compiled.license, progName: compiled.name.slice(0, 15), ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }) });
+    const loaded = progLoad({ progType: programType(compiled.progType), insns, license: compiled.license, progName: compiled.name.slice(0, 15), ...attachLoadOptions(compiled), ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }) });
     let open = true;
     const close = () => {
       if (!open) return;

@@ -12,9 +12,10 @@
  * @module
  */
 
-import { encode, mapType, programType, resolve } from 'ebpf-bytecode-utils';
+import { encode, programType, resolve } from 'ebpf-bytecode-utils';
+import { createDslMap } from './create-map.js';
+import { attachLoadOptions } from './attach-load-options.js';
 import { closeFd } from '../../syscalls/close-fd.js';
-import { mapCreate } from '../../syscalls/map-create.js';
 import { progLoad } from '../../syscalls/prog-load.js';
 import type { CompiledProgram } from './compile.js';
 import { DslError } from './errors.js';
@@ -33,7 +34,11 @@ export interface LoadedProgramSet {
 }
 
 function sameSpec(a: DslMapSpec, b: DslMapSpec): boolean {
-  return a.type === b.type && a.keySize === b.keySize && a.valueSize === b.valueSize && a.maxEntries === b.maxEntries && a.flags === b.flags;
+  const ai = a.innerMap;
+  const bi = b.innerMap;
+  const sameInner = ai === undefined || bi === undefined ? ai === bi
+    : ai.type === bi.type && ai.keySize === bi.keySize && ai.valueSize === bi.valueSize && ai.maxEntries === bi.maxEntries && ai.flags === bi.flags;
+  return sameInner && a.type === b.type && a.keySize === b.keySize && a.valueSize === b.valueSize && a.maxEntries === b.maxEntries && a.flags === b.flags;
 }
 
 /**
@@ -75,11 +80,11 @@ export function loadProgramSet(programs: readonly CompiledProgram[]): LoadedProg
   };
   try {
     for (const m of specs) {
-      mapFds[m.name] = mapCreate({ mapType: mapType(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, mapFlags: m.flags, mapName: m.name });
+      mapFds[m.name] = createDslMap(m);
     }
     for (const p of programs) {
       const insns = encode(resolve(p.insns, { maps: mapFds }).instructions);
-      progFds[p.name] = progLoad({ progType: programType(p.progType), insns, license: p.license, progName: p.name.slice(0, 15) }).fd;
+      progFds[p.name] = progLoad({ progType: programType(p.progType), insns, license: p.license, progName: p.name.slice(0, 15), ...attachLoadOptions(p) }).fd;
     }
   } catch (err) {
     close();

@@ -29,6 +29,22 @@ export interface DslMapSpec {
   readonly maxEntries: number;
   /** `BPF_F_*` map flags. */
   readonly flags: number;
+  /** Map-in-map types (`hash_of_maps`, `array_of_maps`): the inner maps' shape (the template map created for `inner_map_fd`). */
+  readonly innerMap?: InnerMapSpec;
+}
+
+/** The shape every inner map of a map-in-map must have. */
+export interface InnerMapSpec {
+  /** Map type, the kernel's lower-case name. */
+  readonly type: string;
+  /** Key size in bytes. */
+  readonly keySize: number;
+  /** Value size in bytes. */
+  readonly valueSize: number;
+  /** Capacity. */
+  readonly maxEntries: number;
+  /** `BPF_F_*` map flags. */
+  readonly flags: number;
 }
 
 /** Options of a keyed map declaration. */
@@ -88,12 +104,18 @@ export class MapHandle<K extends SomeType, V extends SomeType> {
   /** Value type. */
   readonly valueType: V;
 
-  /** Declares a map (internal: made by `$.hash`, `$.array`, …). */
-  constructor(out: Emitter, spec: DslMapSpec, keyType: K, valueType: V) {
+  readonly #mapArg: ArgNode;
+
+  /**
+   * Declares a map (internal: made by `$.hash`, `$.array`, …). `mapArg` is how helpers receive
+   * the map: its symbolic reference by default, a checked inner-map pointer inside `$.ifSomeMap`.
+   */
+  constructor(out: Emitter, spec: DslMapSpec, keyType: K, valueType: V, mapArg?: ArgNode) {
     this.#out = out;
     this.spec = spec;
     this.keyType = keyType;
     this.valueType = valueType;
+    this.#mapArg = mapArg ?? { kind: 'map', map: spec.name };
   }
 
   /** `bpf_map_lookup_elem(&map, &key)`: a maybe-NULL value pointer for `$.ifSome`. */
@@ -104,7 +126,7 @@ export class MapHandle<K extends SomeType, V extends SomeType> {
       kind: 'call',
       helper: h.id,
       name: h.name,
-      args: [{ kind: 'map', map: this.spec.name }, valueArg(this.keyType, key, 'lookup')],
+      args: [this.#mapArg, valueArg(this.keyType, key, 'lookup')],
       result: undefined,
     };
     return new Maybe(call, this.valueType, this.spec.valueSize);
@@ -113,7 +135,7 @@ export class MapHandle<K extends SomeType, V extends SomeType> {
   /** `bpf_map_update_elem(&map, &key, &value, flags)`: 0 or a negative errno. */
   update(key: ValueArg<K>, value: ValueArg<V>, flags: number = UpdateFlag.ANY): Expr<S64> {
     const r = this.#out.call('map_update_elem', [
-      { kind: 'map', map: this.spec.name },
+      this.#mapArg,
       valueArg(this.keyType, key, 'update'),
       valueArg(this.valueType, value, 'update'),
       { kind: 'value', expr: operandNode(s64, flags, 'update flags') },
@@ -124,7 +146,7 @@ export class MapHandle<K extends SomeType, V extends SomeType> {
   /** `bpf_map_delete_elem(&map, &key)`: 0 or a negative errno. */
   delete(key: ValueArg<K>): Expr<S64> {
     const r = this.#out.call('map_delete_elem', [
-      { kind: 'map', map: this.spec.name },
+      this.#mapArg,
       valueArg(this.keyType, key, 'delete'),
     ], s64);
     return new Expr(r!, s64);

@@ -9,7 +9,7 @@
 import type { ScalarType } from './c-types.js';
 
 /** What a pointer-typed variable points to (internal: users never hold a raw pointer). */
-export type PointerTarget = 'ctx' | 'map_value' | 'packet';
+export type PointerTarget = 'ctx' | 'map_value' | 'packet' | 'map';
 
 /** The type of a pointer variable. */
 export interface PointerType {
@@ -31,11 +31,26 @@ export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 /** Unary operators: negation, bitwise not, byte swaps between network and host order. */
 export type UnaryOp = 'neg' | 'bnot' | 'be16' | 'be32' | 'be64';
 
+/**
+ * A CO-RE field access (`.BTF.ext` core_relo, kind `FIELD_BYTE_OFFSET`): the constant it tags is
+ * the byte offset of the field reached by `access` (`"0:3:1"`) from the root struct or union.
+ */
+export interface CoreAccess {
+  /** Root type's name. */
+  readonly rootName: string;
+  /** Root type's kind. */
+  readonly rootKind: 'struct' | 'union';
+  /** The access string: `0`, then member (or array element) indices. */
+  readonly access: string;
+}
+
 /** A constant. `value` is already wrapped to `type`. */
 export interface ConstNode {
   readonly kind: 'const';
   readonly type: ScalarType;
   readonly value: bigint;
+  /** A kernel field offset to relocate (set by kernel struct reads), when this constant is one. */
+  readonly core?: CoreAccess;
 }
 
 /** A variable (a `$.let` local, a helper result, the context or a checked pointer). */

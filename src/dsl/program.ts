@@ -21,13 +21,27 @@ import { bool, s64, u16, u32, u64, u8, type Bool, type IntType, type ScalarType,
 import { makeContext, packetOffsetsOf, writableFields, type Context, type ProgType, type WritableField } from './context.js';
 import type { Emitter } from './emitter.js';
 import { DslError, type DslTypeError } from './errors.js';
-import { Expr, operandNode, type Operand } from './expr.js';
+import { Expr, lit, operandNode, type Operand } from './expr.js';
+import { possibleCpuCount } from '../system/possible-cpus.js';
+import { ProgArrayHandle } from './prog-array.js';
+import { QueueHandle } from './queue-map.js';
+import { PERF_MAX_STACK_DEPTH, StackTraceHandle } from './stack-trace-map.js';
 import type { SomeType, StructType } from '../types/index.js';
-import { MapHandle, PerfEventArrayHandle, RingBufHandle, type DslMapSpec, type MapOptions, type Maybe } from './maps.js';
+import { MapHandle, PerfEventArrayHandle, RingBufHandle, type DslMapSpec, type InnerMapSpec, type MapOptions, type Maybe } from './maps.js';
+import { MapOfMapsHandle, type InnerMapTemplate, type MaybeMap } from './map-of-maps.js';
 import { Ref, type FieldName, type FieldType } from './ref.js';
 import type { ArgNode, ExprNode, StmtNode, VarNode, VarType } from './nodes.js';
 import type { TracepointFormat } from '../tracefs/format.js';
 import { makeTracepointContext } from './tracepoint-context.js';
+import { makeKprobeContext } from './kprobe-context.js';
+import { makePerfEventContext } from './perf-event-context.js';
+import { hostArch, ptRegsLayout, type PtRegsArch } from './pt-regs.js';
+import type { ParmIndex } from './kprobe-context.js';
+import { makeRawTracepointContext } from './raw-tracepoint-context.js';
+import { makeTracingContext, type TracingSignature } from './tracing-context.js';
+import type { Btf } from 'ebpf-bytecode-utils';
+import { kernelBtf } from './kernel-btf.js';
+import { kernelRoot, type KernelRef } from './kernel-ref.js';
 
 /** A built program: immutable, inspectable, input of {@link compile}. */
 export interface Program<P extends ProgType = ProgType> {
@@ -45,6 +59,20 @@ export interface Program<P extends ProgType = ProgType> {
   readonly ctx: VarNode;
   /** The statements; the last is a return. */
   readonly body: readonly StmtNode[];
+  /** What a BTF-typed program (`tracing`, `lsm`) attaches to: loading sets `expected_attach_type` and `attach_btf_id` from it. */
+  readonly attach?: ProgramAttach;
+}
+
+/** The attach target of a `tracing` or `lsm` program. */
+export interface ProgramAttach {
+  /** `expected_attach_type`, the kernel's lower-case name: `trace_fentry`, `trace_fexit`, `modify_return`, `trace_raw_tp`, `lsm_mac`. */
+  readonly attachType: string;
+  /** Function, raw tracepoint or hook name as given. */
+  readonly target: string;
+  /** The vmlinux BTF type whose id is `attach_btf_id`: `do_unlinkat` (func), `btf_trace_sys_enter` (typedef), `bpf_lsm_file_open` (func). */
+  readonly btfName: string;
+  /** Its BTF kind. */
+  readonly btfKind: 'func' | 'typedef';
 }
 
 /** Options of {@link program}. */
@@ -57,6 +85,18 @@ export interface ProgramOptions {
    * it for you.
    */
   readonly tracepointFormat?: TracepointFormat;
+  /**
+   * The register layout of `kprobe` and `perf_event` contexts (`PT_REGS_*`): `x86_64` or `arm64`;
+   * by default the host's (`process.arch`).
+   */
+  readonly arch?: PtRegsArch;
+  /**
+   * `kprobe` programs: whether syscall arguments are behind a wrapper's `struct pt_regs *`
+   * (`ctx.syscallParm`); true by default (x86_64 since Linux 4.17, arm64 since 4.19).
+   */
+  readonly syscallWrapper?: boolean;
+  /** `tracing` and `lsm` programs (required for those types): the target's signature; `tracingProgram` builds it. */
+  readonly tracing?: TracingSignature;
 }
 
 /** A variable: an expression that can also be assigned. */
@@ -123,7 +163,9 @@ export type PacketContext<P extends ProgType> = P extends 'socket_filter'
   ? DslTypeError<'socket_filter programs have no direct packet access (data/data_end); use sched_cls or xdp'>
   : P extends 'tracepoint'
     ? DslTypeError<'tracepoint programs have no packet; read their record through ctx.args'>
-    : Context<P>;
+    : P extends 'kprobe' | 'raw_tracepoint' | 'perf_event' | 'tracing' | 'lsm'
+      ? DslTypeError<'tracing programs have no packet'>
+      : Context<P>;
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
 const GPL_COMPATIBLE: ReadonlySet<string> = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
@@ -270,9 +312,88 @@ export class Builder<P extends ProgType> implements Emitter {
   percpuArray<V extends SomeType>(name: string, value: V, options: MapOptions): MapHandle<U32, V> {
     return this.#keyed('percpu_array', name, u32, value, options);
   }
-  /** `BPF_PERF_OUTPUT(name)`: `maxEntries` slots (one per possible CPU; 128 by default). */
+  /**
+   * `BPF_PERF_OUTPUT(name)`: `maxEntries` slots, by default one per possible CPU
+   * (`/sys/devices/system/cpu/possible`; 128 where that cannot be read).
+   */
   perfEventArray(name: string, options: { readonly maxEntries?: number } = {}): PerfEventArrayHandle {
-    return new PerfEventArrayHandle(this, this.#declare({ name, type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: options.maxEntries ?? 128, flags: 0 }));
+    return new PerfEventArrayHandle(this, this.#declare({ name, type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: options.maxEntries ?? defaultPerfEventArraySize(), flags: 0 }));
+  }
+  /**
+   * `BPF_STACK_TRACE(name, maxEntries)`: stack ids to up to `depth` return addresses
+   * ({@link PERF_MAX_STACK_DEPTH} by default); fill it with `getStackId(ctx, flags)`.
+   */
+  stackTrace(name: string, options: { readonly maxEntries: number; readonly depth?: number }): StackTraceHandle {
+    const depth = options.depth ?? PERF_MAX_STACK_DEPTH;
+    if (!Number.isInteger(depth) || depth < 1 || depth > PERF_MAX_STACK_DEPTH) throw new DslError(`stackTrace '${name}': depth ${depth} must be 1..${PERF_MAX_STACK_DEPTH}`);
+    return new StackTraceHandle(this, this.#declare({ name, type: 'stack_trace', keySize: 4, valueSize: depth * 8, maxEntries: options.maxEntries, flags: 0 }));
+  }
+  /**
+   * `BPF_LPM_TRIE(name, K, V, maxEntries)`: longest-prefix-match keys, a struct whose first field
+   * is the `u32` prefix length in bits, then the data bytes (`struct bpf_lpm_trie_key_u8`).
+   * Created with `BPF_F_NO_PREALLOC`, which the kernel requires. Requires Linux 4.11.
+   */
+  lpmTrie<K extends StructType, V extends SomeType>(name: string, key: K, value: V, options: MapOptions): MapHandle<K, V> {
+    const first = key.kind === 'struct' ? Object.values(key.spec)[0] : undefined;
+    if (first === undefined || (first as SomeType).size !== 4 || key.size <= 4) throw new DslError(`lpmTrie '${name}': the key must be a struct starting with a u32 prefix length followed by data`);
+    return this.#keyed('lpm_trie', name, key, value, { maxEntries: options.maxEntries, flags: (options.flags ?? 0) | 1 });
+  }
+  /** `BPF_PROG_ARRAY(name, maxEntries)`: program slots for {@link Builder.tailCall}. */
+  progArray(name: string, options: { readonly maxEntries: number }): ProgArrayHandle {
+    return new ProgArrayHandle(this.#declare({ name, type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: options.maxEntries, flags: 0 }));
+  }
+  /**
+   * `bpf_tail_call(ctx, &progs, index)` (BCC's `progs.call(ctx, index)`): jumps to the program in
+   * slot `index` and does not come back; continues here when the slot is empty.
+   */
+  tailCall(progs: ProgArrayHandle, index: Operand<U32>): void {
+    this.call('tail_call', [{ kind: 'ctx', ctx: this.ctx }, { kind: 'map', map: progs.spec.name }, { kind: 'value', expr: operandNode(u32, index, 'tailCall') }], undefined);
+  }
+  /** `BPF_HASH_OF_MAPS`: keys of type `K` to inner maps shaped as `inner`. Requires Linux 4.12. */
+  hashOfMaps<K extends SomeType, IK extends SomeType, IV extends SomeType>(name: string, key: K, inner: InnerMapTemplate<IK, IV>, options: MapOptions): MapOfMapsHandle<K, IK, IV> {
+    return new MapOfMapsHandle(this.#declare({ name, type: 'hash_of_maps', keySize: key.size, valueSize: 4, maxEntries: options.maxEntries, flags: options.flags ?? 0, innerMap: innerSpec(name, inner) }), key, inner);
+  }
+  /** `BPF_ARRAY_OF_MAPS`: u32 slots of inner maps shaped as `inner`. Requires Linux 4.12. */
+  arrayOfMaps<IK extends SomeType, IV extends SomeType>(name: string, inner: InnerMapTemplate<IK, IV>, options: MapOptions): MapOfMapsHandle<U32, IK, IV> {
+    return new MapOfMapsHandle(this.#declare({ name, type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: options.maxEntries, flags: options.flags ?? 0, innerMap: innerSpec(name, inner) }), u32, inner);
+  }
+  /**
+   * Runs `then` with the inner map when the map-in-map lookup found one (the NULL check the
+   * verifier requires), else `otherwise`. Inside, the inner map is an ordinary {@link MapHandle}.
+   */
+  ifSomeMap<IK extends SomeType, IV extends SomeType>(maybe: MaybeMap<IK, IV>, then: (inner: MapHandle<IK, IV>) => void, otherwise?: () => void): void {
+    const ptr = this.newVar({ kind: 'ptr', to: 'map', size: 8 }, 'map');
+    const i = maybe.inner;
+    const spec: DslMapSpec = { name: `${maybe.outer}[]`, type: i.type, keySize: i.key.size, valueSize: i.value.size, maxEntries: i.maxEntries, flags: i.flags ?? 0 };
+    const t = this.#block(() => then(new MapHandle(this, spec, i.key, i.value, { kind: 'value', expr: ptr })));
+    const e = otherwise === undefined ? [] : this.#block(otherwise);
+    this.emit({ kind: 'ifSome', call: maybe.call, ptr, then: t, otherwise: e });
+  }
+  /** `BPF_QUEUE(name, V, maxEntries)`: a FIFO of values (push / pop / peek). Requires Linux 4.20. */
+  queue<V extends SomeType>(name: string, value: V, options: MapOptions): QueueHandle<V> {
+    return new QueueHandle(this, this.#declare({ name, type: 'queue', keySize: 0, valueSize: value.size, maxEntries: options.maxEntries, flags: options.flags ?? 0 }), value);
+  }
+  /** `BPF_STACK(name, V, maxEntries)`: a LIFO of values (push / pop / peek). Requires Linux 4.20. */
+  stack<V extends SomeType>(name: string, value: V, options: MapOptions): QueueHandle<V> {
+    return new QueueHandle(this, this.#declare({ name, type: 'stack', keySize: 0, valueSize: value.size, maxEntries: options.maxEntries, flags: options.flags ?? 0 }), value);
+  }
+
+  /**
+   * BCC's `bpf_log2l(v)`, the bucket of a log2 histogram: `floor(log2(v)) + 1` for v ≥ 1, and 1
+   * for 0 (bucket 0 stays empty, as in BCC). Computed without branches: each step turns
+   * "v > 2^k - 1" into the sign bit of `(2^k - 1) - v` (v < 2^32 by then).
+   */
+  log2l(value: Operand<U64>): Expr<U32> {
+    const v = this.let(u64, value);
+    const r = this.let(u64, v.shr(32n).neg().shr(63n).shl(5n)); // (v >> 32 != 0) << 5
+    v.set(v.shr(r));
+    const s = this.let(u64, 0);
+    for (const [limit, bit] of [[0xffffn, 4n], [0xffn, 3n], [0xfn, 2n], [0x3n, 1n]] as const) {
+      s.set(lit(u64, limit).sub(v).shr(63n).shl(bit));
+      v.set(v.shr(s));
+      r.set(r.or(s));
+    }
+    return r.or(v.shr(1n)).add(1n).cast(u32);
   }
   /** `BPF_RINGBUF_OUTPUT(name, pages)`: `size` bytes, a power-of-2 multiple of the page size. */
   ringbuf(name: string, options: { readonly size: number }): RingBufHandle {
@@ -413,6 +534,54 @@ export class Builder<P extends ProgType> implements Emitter {
     return this.#probeRead('probe_read_kernel', into, address);
   }
 
+  /**
+   * One integer of `type` read from kernel memory at `address`: `bpf_probe_read_kernel` into a
+   * zeroed stack slot, then a load (BCC's `READ_KERN`, libbpf's `BPF_CORE_READ` of a scalar).
+   * A faulting read gives 0. Requires Linux 5.5.
+   */
+  readKernel<T extends IntType>(type: T, address: Operand<U64>): Expr<T> {
+    return this.#readInto('probe_read_kernel', type, address);
+  }
+
+  /** As {@link Builder.readKernel} for user memory (`bpf_probe_read_user`). Requires Linux 5.5. */
+  readUser<T extends IntType>(type: T, address: Operand<U64>): Expr<T> {
+    return this.#readInto('probe_read_user', type, address);
+  }
+
+  /**
+   * The kernel object of struct (or union) type `typeName` at `address`, with fields resolved
+   * against `btf` (the running kernel's BTF by default) when the program is built:
+   * `$.kernel(ptr, 'task_struct').field('real_parent').field('tgid').value()`.
+   */
+  kernel(address: Operand<U64>, typeName: string, btf: Btf = kernelBtf()): KernelRef {
+    return kernelRoot(this, address, typeName, (kind, name) => btf.find(kind, name));
+  }
+
+  /** `bpf_get_current_task()` as a `task_struct` {@link KernelRef} (BCC's `(struct task_struct *)bpf_get_current_task()`). Requires Linux 4.8. */
+  currentTask(btf: Btf = kernelBtf()): KernelRef {
+    return this.kernel(new Expr(this.call('get_current_task', [], u64)!, u64), 'task_struct', btf);
+  }
+
+  /**
+   * `PT_REGS_PARMn_CORE_SYSCALL(regs)`: syscall argument `n` (1…6) from the user registers at
+   * kernel address `regs` — the `const struct pt_regs *` a syscall wrapper (`__x64_sys_openat`)
+   * takes, e.g. `ctx.arg(0)` of a fentry/fexit on it (BCC's `KRETFUNC_PROBE(__x64_sys_openat,
+   * struct pt_regs *regs, …)` reading `PT_REGS_PARM2(regs)`). Read with `bpf_probe_read_kernel`.
+   */
+  syscallArgOf(regs: Operand<U64>, n: ParmIndex, arch: PtRegsArch = hostArch()): Expr<U64> {
+    if (!Number.isInteger(n) || n < 1 || n > 6) throw new DslError(`syscallArgOf: argument ${String(n)} is out of range 1..6`);
+    const base = regs instanceof Expr ? regs as Expr<U64> : lit(u64, regs as bigint | number);
+    return this.readKernel(u64, base.add(BigInt(ptRegsLayout(arch).syscallParm[n - 1])));
+  }
+
+  #readInto<T extends IntType>(helper: string, type: T, address: Operand<U64>): Expr<T> {
+    const obj = { kind: 'object' as const, id: this.#nextObject++, size: type.size, name: `tmp${this.#nextObject}` };
+    this.emit({ kind: 'object', obj });
+    const ref = new Ref(this, { kind: 'stack', obj, off: 0 }, type);
+    this.#probeRead(helper, ref, address);
+    return (ref as unknown as Ref<T>).get();
+  }
+
   /** `bpf_ktime_get_ns()`: monotonic time in ns. */
   ktimeGetNs(): Expr<U64> { return new Expr(this.call('ktime_get_ns', [], u64)!, u64); }
   /** `bpf_get_current_pid_tgid()`: tgid << 32 | pid. */
@@ -431,6 +600,23 @@ export class Builder<P extends ProgType> implements Emitter {
     if (args.length > 3) throw new DslError(`printk: ${args.length} arguments, at most 3`);
     const r = this.call('trace_printk', [{ kind: 'string', text: fmt }, { kind: 'sizeof', index: 0 }, ...args.map((a): ArgNode => ({ kind: 'value', expr: a.node }))], s64);
     return new Expr(r!, s64);
+  }
+}
+
+/** The `innerMap` spec of a map-in-map declaration (checks the inner type). */
+function innerSpec(name: string, inner: InnerMapTemplate<SomeType, SomeType>): InnerMapSpec {
+  const allowed: readonly string[] = ['hash', 'array', 'lru_hash', 'percpu_hash', 'percpu_array'];
+  if (!allowed.includes(inner.type)) throw new DslError(`map '${name}': inner maps of type '${String(inner.type)}' are not supported (${allowed.join(', ')})`);
+  if ((inner.type === 'array' || inner.type === 'percpu_array') && inner.key.size !== 4) throw new DslError(`map '${name}': array inner maps have u32 keys`);
+  return Object.freeze({ type: inner.type, keySize: inner.key.size, valueSize: inner.value.size, maxEntries: inner.maxEntries, flags: inner.flags ?? 0 });
+}
+
+/** Slots of a perf event array by default: the possible CPUs (128 where `/sys` cannot be read). */
+function defaultPerfEventArraySize(): number {
+  try {
+    return possibleCpuCount();
+  } catch {
+    return 128;
   }
 }
 
@@ -467,11 +653,25 @@ export function program<P extends ProgType>(
   if (progType === 'tracepoint') {
     if (options.tracepointFormat === undefined) throw new DslError(`program '${name}': a tracepoint program needs options.tracepointFormat (or use tracepointProgram(category, name, …))`);
     ctx = makeTracepointContext(options.tracepointFormat, $.ctx) as Context<P>;
+  } else if (progType === 'kprobe') {
+    ctx = makeKprobeContext(options.arch ?? hostArch(), $.ctx, $, options.syscallWrapper === undefined ? {} : { syscallWrapper: options.syscallWrapper }) as Context<P>;
+  } else if (progType === 'raw_tracepoint') {
+    ctx = makeRawTracepointContext($.ctx) as Context<P>;
+  } else if (progType === 'perf_event') {
+    ctx = makePerfEventContext(options.arch ?? hostArch(), $.ctx) as Context<P>;
+  } else if (progType === 'tracing' || progType === 'lsm') {
+    const sig = options.tracing;
+    if (sig === undefined) throw new DslError(`program '${name}': a ${progType} program needs options.tracing (or use tracingProgram(kind, target, …))`);
+    if (sig.progType !== progType) throw new DslError(`program '${name}': a ${sig.kind} signature belongs to a ${sig.progType} program, not ${progType}`);
+    ctx = makeTracingContext(sig, $.ctx, $) as Context<P>;
   } else {
     ctx = makeContext(progType, $.ctx);
   }
   const ret = build($, ctx);
   $.return(ret ?? 0);
   const { body, maps } = $.finish();
-  return Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body) });
+  const sig = options.tracing;
+  const attach: ProgramAttach | undefined = sig === undefined || (progType !== 'tracing' && progType !== 'lsm') ? undefined
+    : Object.freeze({ attachType: sig.attachType, target: sig.target, btfName: sig.btfTarget.name, btfKind: sig.btfTarget.kind });
+  return Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(attach === undefined ? {} : { attach }) });
 }

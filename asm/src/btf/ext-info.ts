@@ -92,3 +92,85 @@ export function decodeLineInfo(bytes: Uint8Array, byteOrder: 'little' | 'big' = 
   }
   return out;
 }
+
+/**
+ * `enum bpf_core_relo_kind` (`include/uapi/linux/bpf.h`): what a CO-RE relocation asks the loader
+ * to patch into its instruction.
+ */
+export const CoreReloKind = {
+  /** Field's byte offset. */
+  FIELD_BYTE_OFFSET: 0,
+  /** Field's byte size. */
+  FIELD_BYTE_SIZE: 1,
+  /** Whether the field exists in the target kernel. */
+  FIELD_EXISTS: 2,
+  /** Whether the field is signed. */
+  FIELD_SIGNED: 3,
+  /** Bitfield's left shift. */
+  FIELD_LSHIFT_U64: 4,
+  /** Bitfield's right shift. */
+  FIELD_RSHIFT_U64: 5,
+  /** Type id in the local BTF. */
+  TYPE_ID_LOCAL: 6,
+  /** Type id in the target kernel's BTF. */
+  TYPE_ID_TARGET: 7,
+  /** Whether the type exists in the target. */
+  TYPE_EXISTS: 8,
+  /** Type's size. */
+  TYPE_SIZE: 9,
+  /** Whether an enumerator exists. */
+  ENUMVAL_EXISTS: 10,
+  /** An enumerator's value. */
+  ENUMVAL_VALUE: 11,
+  /** Whether the type matches. */
+  TYPE_MATCHES: 12,
+} as const;
+
+/** A {@link CoreReloKind} value. */
+export type CoreReloKindNumber = (typeof CoreReloKind)[keyof typeof CoreReloKind];
+
+/**
+ * `struct bpf_core_relo`: a CO-RE relocation of the instruction at byte offset `insnOff`. The
+ * access string (`"0:1:2"`: an index into the root pointer, then member/array indices) is
+ * relative to type `typeId` of the program's BTF.
+ */
+export interface CoreRelo {
+  /** Byte offset of the instruction in its section (`insn_off`, a multiple of 8). */
+  readonly insnOff: number;
+  /** Root type id in the program's BTF (`type_id`). */
+  readonly typeId: number;
+  /** String offset of the access specification in the program's BTF (`access_str_off`). */
+  readonly accessStrOff: number;
+  /** What to relocate (`kind`). */
+  readonly kind: number;
+}
+
+/** Size of `struct bpf_core_relo` (`core_relo_rec_size`). */
+export const CORE_RELO_SIZE = 16;
+
+/** Encodes `bpf_core_relo` records (16 bytes each), as `.BTF.ext`'s core_relo subsection and `BPF_PROG_LOAD`'s `core_relos` take them. */
+export function encodeCoreRelo(records: readonly CoreRelo[], byteOrder: 'little' | 'big' = 'little'): Uint8Array {
+  const out = new Uint8Array(records.length * CORE_RELO_SIZE);
+  const v = new DataView(out.buffer);
+  const le = byteOrder === 'little';
+  records.forEach((r, i) => {
+    const at = i * CORE_RELO_SIZE;
+    if (r.insnOff % 8 !== 0) throw new BtfEncodeError(`insnOff ${r.insnOff} is not a multiple of 8`, `core_relo ${i}`);
+    u32(v, at, r.insnOff, 'insnOff', le);
+    u32(v, at + 4, r.typeId, 'typeId', le);
+    u32(v, at + 8, r.accessStrOff, 'accessStrOff', le);
+    u32(v, at + 12, r.kind, 'kind', le);
+  });
+  return out;
+}
+
+/** Decodes `bpf_core_relo` records; a trailing partial record is ignored. */
+export function decodeCoreRelo(bytes: Uint8Array, byteOrder: 'little' | 'big' = 'little'): CoreRelo[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = byteOrder === 'little';
+  const out: CoreRelo[] = [];
+  for (let at = 0; at + CORE_RELO_SIZE <= bytes.byteLength; at += CORE_RELO_SIZE) {
+    out.push({ insnOff: v.getUint32(at, le), typeId: v.getUint32(at + 4, le), accessStrOff: v.getUint32(at + 8, le), kind: v.getUint32(at + 12, le) });
+  }
+  return out;
+}
