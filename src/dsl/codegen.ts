@@ -9,7 +9,7 @@
 
 import {
   Add, And, ArSh, Atomic, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, JSGT, JSLE, JSLT, Ja, Label, LoadImm64, LoadMapPtr,
-  LoadMem, LoadMemSX, LSh, Mod, Mov, MovSX, Mul, Neg, Or, R0, R1, R10, RSh, SDiv, SMod, Size, StoreImm, StoreMem, Sub, ToBE, Xor,
+  LoadMem, LSh, Mod, Mov, Mul, Neg, Or, R0, R1, R10, RSh, SDiv, SMod, Size, StoreImm, StoreMem, Sub, ToBE, Xor,
   type AluBuilder, type JumpBuilder, type ProgramItem, type Register,
 } from 'ebpf-bytecode-utils';
 import { isSigned, type ScalarType } from './c-types.js';
@@ -221,7 +221,8 @@ export class CodeGen {
         const from = n.operand.type as ScalarType;
         const to = n.type;
         if (to.size === 8) {
-          if (from.size < 8 && isSigned(from)) this.#emit(MovSX.reg(r, r, 32));
+          // Shifts rather than movsx (Linux 6.6+): the program loads on older kernels too, as clang's v3 output does.
+          if (from.size < 8 && isSigned(from)) this.#emit(LSh.imm(r, 32), ArSh.imm(r, 32));
           return;
         }
         if (from.size === 8) this.#emit(Mov.reg32(r, r));
@@ -519,8 +520,9 @@ export class CodeGen {
         const r = 'reg' in loc ? loc.reg : this.#alloc();
         const [base, off] = this.#place(n.place, r);
         const t = n.type;
-        if (isSigned(t) && t.size < 4) this.#emit(LoadMemSX(r, base, off, sizeOf(t.size)), Mov.reg32(r, r));
-        else this.#emit(LoadMem(r, base, off, sizeOf(t.size)));
+        // A plain load and shifts rather than a sign-extending load (Linux 6.6+).
+        this.#emit(LoadMem(r, base, off, sizeOf(t.size)));
+        if (isSigned(t) && t.size < 4) this.#normalize(r, t);
         if (n.swap && t.size > 1) this.#emit(ToBE(r, (t.size * 8) as 16 | 32 | 64));
         if ('slot' in loc) {
           this.#emit(StoreMem(R10, loc.slot, r, Size.DW));
