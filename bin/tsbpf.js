@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The `tsbpf` command (package.json "bin"). The CLI is TypeScript, run through tsx's loader so
-// it works from a fresh clone after `npm ci`: `npx tsbpf asm prog.s`.
-import { register } from 'tsx/esm/api';
+// The `tsbpf` command (package.json "bin"): runs the compiled CLI in dist/ (built by `npm ci` /
+// `npm run build`), or the TypeScript sources through tsx when the build is missing or stale
+// (bin/compiled.js), so it never runs out-of-date code.
+import { loadEntry } from './compiled.js';
 
-register();
 try {
-  const { main } = await import('../src/cli/main.ts');
+  const { main } = await loadEntry('src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   // Only a broken installation gets here (main() reports every error itself).

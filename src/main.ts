@@ -1,72 +1,24 @@
 /**
- * `npm start`: the main job, end to end. A packet counter written in the TypeScript eDSL is
- * compiled to eBPF; its instructions are printed in the kernel's and LLVM's syntax and
- * assembled back to the same bytes; the offline verifier checks it; the interpreter runs it on
- * synthetic frames; then — when this process may use bpf() — the running kernel loads it (its
- * verifier must agree), runs the same frames with BPF_PROG_TEST_RUN, and its map must hold the
- * interpreter's counts. Exits 1 if any stage disagrees.
+ * `npm start`: opensnoop. As root with BPF, the live tool — every `openat()` on the system in
+ * BCC's columns until Ctrl-C (SIGINT) or SIGTERM, both programs detached before exit. Otherwise
+ * (no permission, no bpf(), no tracefs; decided by {@link liveTracingUnavailable}) the offline
+ * path: the same programs are built, disassembled, checked by the offline verifier and run in the
+ * interpreter on a synthetic open, and the decoded event is printed. Arguments are opensnoop's
+ * (`npm start -- --json -p 1234`). The pipeline demo that used to live here is `npm run demo`.
  * @module
  */
 
-import { assemble, bytesToHex, disassembleKernel, disassembleLlvm, encode, pseudoImmName, resolve } from 'ebpf-bytecode-utils';
-import { verify } from '../verifier-sim/index.js';
-import { compile, dump, loadCompiled, simulate } from './dsl/index.js';
-import { countProtocols, countsText, demoFrames as frames } from './demo/count-protocols.js';
-import { MapElemAccess, progTestRun, SyscallError } from '../syscalls/index.js';
+import { EXIT_NEGATIVE, EXIT_OK, type CliIo } from './cli/command.js';
+import { main as cliMain, processIo } from './cli/main.js';
+import { liveTracingUnavailable } from './tools/live-tracing-probe.js';
 
-let failed = false;
-
-function section(title: string): void {
-  console.log(`\n== ${title}`);
+/** Runs `npm start` with opensnoop's arguments `argv`; resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const reason = liveTracingUnavailable([['syscalls', 'sys_enter_openat'], ['syscalls', 'sys_exit_openat']]);
+  if (reason === undefined) return cliMain(['opensnoop', ...argv], io);
+  io.writeErr(`tsbpf: cannot trace live: ${reason}\ntsbpf: offline instead — opensnoop built, verified and run in the interpreter on a synthetic openat()\n`);
+  const { runOpensnoopOffline } = await import('./tools/opensnoop-offline.js');
+  const result = runOpensnoopOffline((text) => io.writeOut(text));
+  const rejected = Object.values(result.verdicts).some((v) => !v.startsWith('accept'));
+  return rejected || result.events.length !== 1 ? EXIT_NEGATIVE : EXIT_OK;
 }
-
-function check(ok: boolean, what: string): void {
-  console.log(`${ok ? 'ok' : 'MISMATCH'}: ${what}`);
-  if (!ok) failed = true;
-}
-
-const compiled = compile(countProtocols);
-section(`${compiled.name}: ${compiled.progType}, ${compiled.insns.length} instructions, maps ${compiled.maps.map((m) => `${m.name} (${m.type} ${m.keySize}→${m.valueSize} × ${m.maxEntries})`).join(', ')}`);
-console.log(dump(compiled));
-
-section('text round trip');
-const byIndex = resolve(compiled.insns, { maps: Object.fromEntries(compiled.maps.map((m, i) => [m.name, i])) }).instructions;
-const bytes = encode(byIndex);
-// The kernel prints a map reference as a bare number; bpftool's names (map[fd:N]) keep its kind.
-const kernelText = disassembleKernel(byIndex, { immName: pseudoImmName }).join('\n');
-const llvmText = disassembleLlvm(byIndex).join('\n');
-check(bytesToHex(encode(assemble(kernelText).instructions)) === bytesToHex(bytes), 'kernel-syntax text assembles back to the same bytes');
-check(bytesToHex(encode(assemble(llvmText).instructions)) === bytesToHex(bytes), 'LLVM-syntax text assembles back to the same bytes');
-
-section('offline verifier (verifier-sim)');
-const offline = verify(byIndex, { progType: compiled.progType, license: compiled.license, maps: compiled.maps, logLevel: 1 });
-console.log(`${offline.verdict}${offline.error === null ? '' : `: ${offline.error}`}; ${offline.log.trim().split('\n').at(-1)}`);
-check(offline.verdict === 'accept', 'the offline verifier accepts the program');
-
-section('interpreter');
-const sim = simulate(compiled);
-for (const f of frames) sim.run({ data: f });
-const simCounts = sim.maps.counts.entries().map(([k, v]): [number, bigint] => [new DataView(k.buffer, k.byteOffset).getUint32(0, true), new DataView(v.buffer, v.byteOffset).getBigUint64(0, true)]);
-console.log(`counts after ${frames.length} frames: ${countsText(simCounts)}`);
-
-section('the running kernel');
-try {
-  using loaded = loadCompiled(compiled, { logLevel: 1 });
-  const processed = /processed (\d+) insns/.exec(loaded.log)?.[1];
-  console.log(`loaded (verifier accepted; processed ${processed} insns, offline: ${offline.processed})`);
-  check(String(offline.processed) === processed, "the offline verifier's processed count equals the kernel's");
-  for (const f of frames) progTestRun({ progFd: loaded.progFd, dataIn: f });
-  const access = new MapElemAccess(loaded.mapFds.counts, 4, 8);
-  const kernelCounts: [number, bigint][] = [];
-  for (let first = true; access.next(first) === 0; first = false) {
-    access.key.set(access.nextKey);
-    if (access.lookup() === 0) kernelCounts.push([new DataView(access.key.buffer, access.key.byteOffset).getUint32(0, true), new DataView(access.value.buffer, access.value.byteOffset).getBigUint64(0, true)]);
-  }
-  console.log(`counts after BPF_PROG_TEST_RUN on the same frames: ${countsText(kernelCounts)}`);
-  check(countsText(kernelCounts) === countsText(simCounts), 'the kernel and the interpreter count the same');
-} catch (error) {
-  if (!(error instanceof SyscallError)) throw error;
-  console.log(`not loaded: ${error.message}`);
-  if (error.code !== 'EPERM' && error.code !== 'ENOSYS') failed = true;
-}
-if (failed) process.exitCode = 1;

@@ -25,5 +25,8 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   run: { summary: 'run program specs in the interpreter (offline, no root)', load: async () => (await import('./run.js')).run },
   krun: { summary: 'load program specs and run them with BPF_PROG_TEST_RUN', load: async () => (await import('./krun.js')).krun },
   probe: { summary: 'what the running kernel supports: program types, map types, helpers, attach kinds', load: async () => (await import('./probe.js')).probe },
+  demo: { summary: 'the whole pipeline on one eDSL program: compile, disassemble, verify, interpret, kernel test run', load: async () => (await import('./demo.js')).demo },
   opensnoop: { summary: 'trace openat() calls: PID, COMM, FD, ERR, PATH (BCC opensnoop; --json)', load: async () => (await import('./opensnoop.js')).opensnoop },
+  execsnoop: { summary: 'trace execve() calls: PCOMM, PID, PPID, RET, ARGS (BCC execsnoop; --json)', load: async () => (await import('./execsnoop.js')).execsnoop },
+  syscount: { summary: 'count system calls per syscall, top N (BCC syscount; -L latency, --json)', load: async () => (await import('./syscount.js')).syscount },
 };

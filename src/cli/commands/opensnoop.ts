@@ -5,7 +5,8 @@
  */
 
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
-import type { OpenEventRecord } from '../../tools/opensnoop.js';
+import { batchedWriter, idOption, secondsOption, waitForStop, type ToolRunOptions } from '../tool-session.js';
+import { formatOpenHeader, formatOpenLine } from '../../tools/opensnoop-format.js';
 
 const help = `Usage: tsbpf opensnoop [options]
 
@@ -34,29 +35,8 @@ At exit, the number of events and of events dropped (buffer full) is printed
 on stderr.
 `;
 
-function intOption(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--${name} '${v}' is not a non-negative integer`);
-  return Number(v);
-}
-
 /** Options of {@link runOpensnoop} beyond the arguments. */
-export interface OpensnoopRunOptions {
-  /** Stops tracing when aborted (the command itself stops on SIGINT and SIGTERM). */
-  readonly signal?: AbortSignal;
-  /** Called once tracing has started (programs attached). */
-  readonly onStarted?: () => void;
-}
-
-/** The human-readable line of an event, in BCC's layout. */
-export function formatLine(e: OpenEventRecord, columns: { readonly timestamp: boolean; readonly uid: boolean; readonly tid: boolean; readonly flags: boolean }): string {
-  let out = '';
-  if (columns.timestamp) out += e.ts.toFixed(9).padEnd(14) + ' ';
-  if (columns.uid) out += String(e.uid).padEnd(6) + ' ';
-  out += `${String(columns.tid ? e.tid : e.pid).padEnd(6)} ${e.comm.padEnd(16)} ${String(e.fd).padStart(4)} ${String(e.err).padStart(3)} `;
-  if (columns.flags) out += e.flags.toString(8).padStart(8, '0') + ' ';
-  return `${out}${e.path}\n`;
-}
+export type OpensnoopRunOptions = ToolRunOptions;
 
 /**
  * Runs opensnoop with command-line `args`, writing to `io`, until `options.signal` aborts,
@@ -82,24 +62,15 @@ export async function runOpensnoop(args: readonly string[], io: CliIo, options: 
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const duration = values.duration === undefined ? undefined : Number(values.duration);
-  if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) throw new UsageError(`--duration '${values.duration}' is not a positive number of seconds`);
-  const pid = intOption('pid', values.pid);
-  const tid = intOption('tid', values.tid);
-  const uid = intOption('uid', values.uid);
+  const duration = secondsOption('duration', values.duration);
+  const pid = idOption('pid', values.pid);
+  const tid = idOption('tid', values.tid);
+  const uid = idOption('uid', values.uid);
   const json = values.json === true;
   const columns = { timestamp: values.timestamp === true, uid: values['print-uid'] === true, tid: tid !== undefined, flags: values['extended-fields'] === true };
 
   const { Opensnoop } = await import('../../tools/opensnoop.js');
-  let pending = '';
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (pending === '') return;
-    const text = pending;
-    pending = '';
-    io.writeOut(text);
-  };
+  const out = batchedWriter(io);
   const snoop = Opensnoop.start({
     ...(pid === undefined ? {} : { pid }),
     ...(tid === undefined ? {} : { tid }),
@@ -108,40 +79,16 @@ export async function runOpensnoop(args: readonly string[], io: CliIo, options: 
     failed: values.failed === true,
     transport: values.ringbuf === true ? 'ring' : 'perf',
   }, (e) => {
-    pending += json ? `${JSON.stringify(e)}\n` : formatLine(e, columns);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
+    out.write(json ? `${JSON.stringify(e)}\n` : formatOpenLine(e, columns));
   });
   try {
-    if (!json) {
-      let header = '';
-      if (columns.timestamp) header += 'TIME(s)'.padEnd(14) + ' ';
-      if (columns.uid) header += 'UID'.padEnd(6) + ' ';
-      header += `${(columns.tid ? 'TID' : 'PID').padEnd(6)} ${'COMM'.padEnd(16)} ${'FD'.padStart(4)} ${'ERR'.padStart(3)} `;
-      if (columns.flags) header += 'FLAGS'.padEnd(8) + ' ';
-      io.writeOut(`${header}PATH\n`);
-    }
+    if (!json) io.writeOut(formatOpenHeader(columns));
     options.onStarted?.();
-    await new Promise<void>((resolve) => {
-      const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000);
-      function stop(): void {
-        if (timer !== undefined) clearTimeout(timer);
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        options.signal?.removeEventListener('abort', stop);
-        resolve();
-      }
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      if (options.signal?.aborted === true) stop();
-      else options.signal?.addEventListener('abort', stop);
-    });
+    await waitForStop(duration, options.signal);
     snoop.drain();
   } finally {
     snoop.close();
-    flush();
+    out.flush();
   }
   io.writeErr(`tsbpf opensnoop: ${snoop.events} events, ${snoop.lost} lost\n`);
   return EXIT_OK;
