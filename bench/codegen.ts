@@ -18,7 +18,7 @@ import { compile, type CompiledProgram } from '../src/dsl/compile.js';
 import { opensnoopPrograms } from '../src/tools/opensnoop.js';
 import { execsnoopPrograms } from '../src/tools/execsnoop.js';
 import { syscountPrograms } from '../src/tools/syscount.js';
-import { taskStructOffsets } from '../src/tools/task-struct-offsets.js';
+import { kernelBtf } from '../src/dsl/kernel-btf.js';
 import { SYS_ENTER_OPENAT_FORMAT, SYS_EXIT_OPENAT_FORMAT } from '../src/tools/syscall-tracepoint-formats.js';
 
 const here = path.join(path.dirname(fileURLToPath(import.meta.url)), 'codegen');
@@ -54,7 +54,14 @@ function clangCounts(file: string, defines: readonly string[] = []): Record<stri
   return counts;
 }
 
-const task = taskStructOffsets();
+/** Byte offset of member `name` of the running kernel's `struct task_struct` (for the C side's -D flags). */
+function taskMemberOffset(name: string): number {
+  const t = kernelBtf().find('struct', 'task_struct') as { members?: readonly { name: string; bitOffset: number }[] } | undefined;
+  const m = t?.members?.find((x) => x.name === name);
+  if (m === undefined) throw new Error(`kernel BTF: struct task_struct has no member '${name}'`);
+  return m.bitOffset / 8;
+}
+const task = { realParent: taskMemberOffset('real_parent'), tgid: taskMemberOffset('tgid') };
 const rows: { tool: string; program: string; edsl: number; clang: number }[] = [];
 function compare(tool: string, file: string, programs: readonly CompiledProgram[], defines: readonly string[] = []): void {
   const c = clangCounts(file, defines);
@@ -64,7 +71,7 @@ function compare(tool: string, file: string, programs: readonly CompiledProgram[
 try {
   const open = opensnoopPrograms({ formats: { enter: SYS_ENTER_OPENAT_FORMAT, exit: SYS_EXIT_OPENAT_FORMAT } });
   compare('opensnoop', 'opensnoop.bpf.c', [compile(open.enter), compile(open.exit)]);
-  const exec = execsnoopPrograms({ task, formats: { enter: execEnter, exit: execExit } });
+  const exec = execsnoopPrograms({ formats: { enter: execEnter, exit: execExit } });
   compare('execsnoop', 'execsnoop.bpf.c', [compile(exec.enter), compile(exec.exit)], [`-DTASK_REAL_PARENT=${task.realParent}`, `-DTASK_TGID=${task.tgid}`]);
   const sc = syscountPrograms({ formats: { exit: rawExit } });
   compare('syscount', 'syscount.bpf.c', [compile(sc.exit)]);

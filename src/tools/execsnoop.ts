@@ -21,7 +21,7 @@ import type { Program } from '../dsl/program.js';
 import { tracepointProgram } from '../dsl/tracepoint-program.js';
 import type { TracepointFormat } from '../tracefs/format.js';
 import { char, struct, type Infer } from '../types/index.js';
-import { taskStructOffsets, type TaskStructOffsets } from './task-struct-offsets.js';
+import type { Btf } from 'ebpf-bytecode-utils';
 import { TracepointSession } from './tracepoint-session.js';
 
 /** BCC's `ARGSIZE`: bytes per argument, NUL included. */
@@ -46,8 +46,8 @@ export interface ExecsnoopProgramOptions {
   readonly ppid?: number;
   /** Arguments read per exec, 1–64 (default 20, BCC's `--max-args`); the filename is the first. */
   readonly maxArgs?: number;
-  /** `task_struct` offsets (default: from the running kernel's BTF). */
-  readonly task?: TaskStructOffsets;
+  /** The kernel BTF that `task_struct` is resolved against (default: the running kernel's). */
+  readonly btf?: Btf;
   /** Record layouts (default: read from tracefs). */
   readonly formats?: { readonly enter?: TracepointFormat; readonly exit?: TracepointFormat };
 }
@@ -70,15 +70,13 @@ export function execsnoopPrograms(options: ExecsnoopProgramOptions = {}): Execsn
   checkId('ppid', options.ppid);
   const maxArgs = options.maxArgs ?? DEFAULT_MAX_ARGS;
   if (!Number.isInteger(maxArgs) || maxArgs < 1 || maxArgs > 64) throw new RangeError(`execsnoop: maxArgs ${String(maxArgs)} is not an integer from 1 to 64`);
-  const task = options.task ?? taskStructOffsets();
   type B = Parameters<Parameters<typeof tracepointProgram<'syscalls', 'sys_exit_execve'>>[2]>[0];
   /** The event header shared by both programs; returns undefined after an early return. */
   const header = ($: B, type: number) => {
     const id = $.let(u64, $.getCurrentPidTgid());
     const uid = $.let(u32, $.getCurrentUidGid().cast(u32));
     if (options.uid !== undefined) $.if(uid.ne(options.uid), () => $.return(0));
-    const parent = $.let(u64, $.readKernel(u64, $.helper('get_current_task').add(task.realParent)));
-    const ppid = $.let(u32, $.readKernel(u32, parent.add(task.tgid)));
+    const ppid = $.let(u32, $.currentTask(options.btf).field('real_parent').field('tgid').value().cast(u32));
     if (options.ppid !== undefined) $.if(ppid.ne(options.ppid), () => $.return(0));
     const ev = $.struct(ExecEvent, { ts: $.ktimeGetNs(), pid: id.shr(32n).cast(u32), ppid, uid, type });
     $.getCurrentComm(ev.field('comm'));
