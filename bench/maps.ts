@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfMap, HashMap, u32, u64, viewOf } from '../src/maps/index.js';
+import { currentBackend } from '../syscalls/index.js';
+import { ArrayMap, BPF_F_MMAPABLE, BpfMap, HashMap, u32, u64, viewOf } from '../src/maps/index.js';
 
 if (process.getuid?.() !== 0) {
   console.log('bench/maps: needs root (bpf() maps); skipped');
@@ -65,17 +66,32 @@ const big = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 
   big.updateBatch(keys, values);
 }
 
-const js: Record<string, number[]> = { lookupRaw: [], lookupGetInto: [], lookupTyped: [], updateSet: [], updateTyped: [], batch: [] };
-const c: Record<string, number[]> = { lookup: [], update: [], batch: [] };
+const mmapEntries = 1 << 20;
+const mmapable = ArrayMap.create({ value: u32, maxEntries: mmapEntries, flags: BPF_F_MMAPABLE, name: 'bench_mmap' });
+const mapped = mmapable.mmap();
+for (let i = 0; i < mmapEntries; i += 4099) mapped.set(i, i);
+
+const js: Record<string, number[]> = { lookupRaw: [], lookupGetInto: [], lookupTyped: [], updateSet: [], updateTyped: [], batch: [], mmapGet: [], mmapView: [], null: [] };
+const c: Record<string, number[]> = { lookup: [], update: [], batch: [], null: [] };
 const valueView = viewOf(value);
 for (let r = 0; r < rounds; r++) {
   const cr = runC();
   c.lookup.push(cr.lookup);
   c.update.push(cr.update);
   c.batch.push(cr.batch);
+  c.null.push(cr.null);
   // One loop per case (no shared timing helper): each call site stays monomorphic, as in user code.
   const acc = raw.access;
+  // The floor: bpf() with a command the kernel rejects at once, through the same koffi call
+  // form the element operations use (what koffi alone adds per call).
+  const backend = currentBackend();
+  const nullAttr = new Uint8Array(new ArrayBuffer(32));
+  const nullAt = Number(backend.address(nullAttr));
   let t0 = ns();
+  if (backend.bpfAt !== undefined) for (let i = 0; i < n; i++) backend.bpfAt(9999, nullAt, 32);
+  else for (let i = 0; i < n; i++) backend.bpf(9999, nullAttr, 32);
+  js.null.push((ns() - t0) / n);
+  t0 = ns();
   for (let i = 0; i < n; i++) acc.lookup();
   js.lookupRaw.push((ns() - t0) / n);
   t0 = ns();
@@ -98,13 +114,27 @@ for (let r = 0; r < rounds; r++) {
   for (const b of big.batches({ batchSize: 4096 })) total += b.count;
   if (total !== entries) throw new Error(`batch: ${total} of ${entries} entries`);
   js.batch.push((ns() - t0) / total);
+  t0 = ns();
+  let sum = 0;
+  for (let i = 0; i < mmapEntries; i++) sum += mapped.get(i);
+  js.mmapGet.push((ns() - t0) / mmapEntries);
+  t0 = ns();
+  const view = mapped.view;
+  const stride = mapped.stride;
+  let sum2 = 0;
+  for (let i = 0; i < mmapEntries; i++) sum2 += view.getUint32(i * stride, true);
+  js.mmapView.push((ns() - t0) / mmapEntries);
+  if (sum !== sum2) throw new Error(`mmap: sums differ (${sum} vs ${sum2})`);
 }
+mapped.close();
+mmapable.close();
 raw.close();
 typed.close();
 big.close();
 rmSync(dir, { recursive: true, force: true });
 
 const rows: [string, number, number][] = [
+  ['floor: bpf() with an invalid command (EINVAL)', median(js.null), median(c.null)],
   ['lookup: MapElemAccess.lookup (preallocated)', median(js.lookupRaw), median(c.lookup)],
   ['lookup: BpfMap.getInto(key, out)', median(js.lookupGetInto), median(c.lookup)],
   ['lookup: HashMap<u32,u64>.get', median(js.lookupTyped), median(c.lookup)],
@@ -117,3 +147,4 @@ for (const [name, j, cc] of rows) console.log(`${name.padEnd(46)} ${j.toFixed(0)
 const jsRate = 1e3 / median(js.batch);
 const cRate = 1e3 / median(c.batch);
 console.log(`\nbatch lookup of ${entries} entries, 4096 per call (M entries per CPU second): JS ${jsRate.toFixed(2)}  C ${cRate.toFixed(2)}  JS/C time ${(cRate / jsRate).toFixed(2)}`);
+console.log(`mmapable array reads of ${mmapEntries} u32 values (M values per CPU second; target 50): MappedArray.get ${(1e3 / median(js.mmapGet)).toFixed(0)}  DataView ${(1e3 / median(js.mmapView)).toFixed(0)}`);

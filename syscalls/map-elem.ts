@@ -9,7 +9,7 @@
 
 import { AttrBuffer } from './attr/layout.js';
 import { mapElemAttr, type MapElemField } from './attr/map-elem.js';
-import { currentBackend } from './backend.js';
+import { currentBackend, type SyscallBackend } from './backend.js';
 import { bpf } from './bpf.js';
 import { BpfCmd } from './bpf-cmd.js';
 
@@ -59,6 +59,13 @@ export class MapElemAccess {
   private readonly attrs: AttrBuffer<MapElemField>[] = [];
   private lookupFlags = 0;
   private updateFlags = 0;
+  /** The backend whose `bpfAt` the addresses below are for (undefined: use `bpf`). */
+  private readonly fast: SyscallBackend | undefined;
+  private readonly lookupAt: number = 0;
+  private readonly updateAt: number = 0;
+  private readonly deleteAt: number = 0;
+  private readonly nextKeyAt: number = 0;
+  private readonly firstKeyAt: number = 0;
 
   /** Preallocates the buffers and attrs of map `fd` with `keySize`-byte keys and `valueSize`-byte values. */
   constructor(fd: number, keySize: number, valueSize: number) {
@@ -82,6 +89,24 @@ export class MapElemAccess {
     this.deleteAttr = make(this.key, null);
     this.nextKeyAttr = make(this.key, this.nextKey, 'next_key');
     this.firstKeyAttr = make(null, this.nextKey, 'next_key');
+    const be = currentBackend();
+    if (be.bpfAt !== undefined) {
+      // The attrs live in ArrayBuffers (whose memory never moves) referenced by this object, so
+      // their addresses stay valid; passing them as numbers is the cheapest koffi call.
+      this.fast = be;
+      const at = (a: Uint8Array) => Number(be.address(a));
+      this.lookupAt = at(this.lookupAttr);
+      this.updateAt = at(this.updateAttr);
+      this.deleteAt = at(this.deleteAttr);
+      this.nextKeyAt = at(this.nextKeyAttr);
+      this.firstKeyAt = at(this.firstKeyAttr);
+    }
+  }
+
+  /** `bpf(cmd, attr)` through the fast form when the backend that gave the addresses is current. */
+  private call(cmd: number, attr: Uint8Array, at: number): number {
+    const be = currentBackend();
+    return be === this.fast ? be.bpfAt!(cmd, at, attr.byteLength) : be.bpf(cmd, attr, attr.byteLength);
   }
 
   /** `BPF_MAP_LOOKUP_ELEM` of {@link key} into {@link value}; `flags` may be {@link BPF_F_LOCK}. 0 or `-errno`. */
@@ -90,7 +115,7 @@ export class MapElemAccess {
       this.lookupView.setUint32(FLAGS, flags, true);
       this.lookupFlags = flags;
     }
-    return currentBackend().bpf(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr, this.lookupAttr.byteLength);
+    return this.call(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr, this.lookupAt);
   }
 
   /** `BPF_MAP_UPDATE_ELEM` of {@link key} to {@link value} with `flags` ({@link BPF_ANY}, …). 0 or `-errno`. */
@@ -99,12 +124,12 @@ export class MapElemAccess {
       this.updateView.setUint32(FLAGS, flags, true);
       this.updateFlags = flags;
     }
-    return currentBackend().bpf(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr, this.updateAttr.byteLength);
+    return this.call(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr, this.updateAt);
   }
 
   /** `BPF_MAP_DELETE_ELEM` of {@link key}. 0 or `-errno`. */
   delete(): number {
-    return currentBackend().bpf(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr, this.deleteAttr.byteLength);
+    return this.call(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr, this.deleteAt);
   }
 
   /**
@@ -112,8 +137,7 @@ export class MapElemAccess {
    * {@link nextKey}. 0, or `-ENOENT` after the last key, or another `-errno`.
    */
   next(first = false): number {
-    const attr = first ? this.firstKeyAttr : this.nextKeyAttr;
-    return currentBackend().bpf(BpfCmd.MAP_GET_NEXT_KEY, attr, attr.byteLength);
+    return first ? this.call(BpfCmd.MAP_GET_NEXT_KEY, this.firstKeyAttr, this.firstKeyAt) : this.call(BpfCmd.MAP_GET_NEXT_KEY, this.nextKeyAttr, this.nextKeyAt);
   }
 
   /**
@@ -125,7 +149,7 @@ export class MapElemAccess {
       this.lookupView.setUint32(FLAGS, flags, true);
       this.lookupFlags = flags;
     }
-    return currentBackend().bpf(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.lookupAttr, this.lookupAttr.byteLength);
+    return this.call(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.lookupAttr, this.lookupAt);
   }
 }
 

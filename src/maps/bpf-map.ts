@@ -6,8 +6,11 @@
 
 import {
   BPF_ANY, BPF_EXIST, BPF_NOEXIST, BpfCmd, Errno, MapElemAccess, bpfError, closeFd,
-  getFdById, mapBatch, mapCreate, mapFreeze, mapInfo, objGet, objPin, type MapInfo,
+  getFdById, mapBatch, mapCreate, mapFreeze, mapInfo, objGet, objPin, SyscallError, type MapInfo,
 } from '../../syscalls/index.js';
+import { BPFFS_PATH, ensureBpffs } from './bpffs.js';
+import { pinnedMapMismatch } from './pin-by-name.js';
+import { loadMapBtf, type LoadedMapBtf } from './map-btf.js';
 import { KernelObjectError } from '../errors.js';
 import { trackFd, untrackFd } from './leak-tracker.js';
 import { describeMap, isArrayLike, isMapInMap, isPerCpu, mapTypeOf, objectNameProblem, perCpuStride, type MapSpec } from './map-spec.js';
@@ -70,7 +73,7 @@ function createReason(errno: number): string | undefined {
  * close is reported by the leak hook of `leak-tracker.ts` and its fd closed. Element operations
  * reuse preallocated attrs and buffers ({@link MapElemAccess}); {@link getInto} allocates nothing.
  *
- * Not yet: zero-copy access to mmapable arrays (`BPF_F_MMAPABLE`).
+ * Zero-copy access to mmapable arrays (`BPF_F_MMAPABLE`): {@link MappedArray} / `ArrayMap.mmap()`.
  */
 export class BpfMap implements Disposable {
   /** `enum bpf_map_type` value. */
@@ -94,6 +97,8 @@ export class BpfMap implements Disposable {
   /** The preallocated element operations (for typed wrappers and hot loops). */
   readonly access: MapElemAccess;
   #fd: number;
+  #pinnedPath: string | undefined;
+  #reusedPin = false;
 
   /** Adopts `fd` (owned from now on) of a map with these properties. Use {@link BpfMap.create} or {@link BpfMap.fromFd}. */
   protected constructor(fd: number, type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, name: string) {
@@ -116,15 +121,96 @@ export class BpfMap implements Disposable {
    * @throws KernelObjectError `create map "events": permission denied (needs CAP_BPF or root)`.
    */
   static create(spec: MapSpec): BpfMap {
+    if (spec.pinning === 'by_name') return BpfMap.#createPinnedByName(spec);
+    if (spec.pinning !== undefined && spec.pinning !== 'none') {
+      throw new KernelObjectError('create', describeMap(mapTypeOf(spec), spec.name), `unknown pinning '${String(spec.pinning)}' (expected 'none' or 'by_name')`);
+    }
+    return BpfMap.#createNew(spec);
+  }
+
+  /**
+   * libbpf's `LIBBPF_PIN_BY_NAME`: opens the map pinned at `<pinRoot>/<name>` when there is one
+   * and it is compatible, else creates the map and pins it there.
+   */
+  static #createPinnedByName(spec: MapSpec): BpfMap {
+    const type = mapTypeOf(spec);
+    const description = describeMap(type, spec.name);
+    if (spec.name === undefined || spec.name === '') throw new KernelObjectError('create', description, "pinning 'by_name' needs a name");
+    const badName = objectNameProblem(spec.name);
+    if (badName !== undefined) throw new KernelObjectError('create', description, badName);
+    let root: string;
+    try {
+      root = ensureBpffs(spec.pinRoot ?? BPFFS_PATH);
+    } catch (err) {
+      throw new KernelObjectError('create', description, `cannot pin by name: ${(err as Error).message}`);
+    }
+    const path = `${root.replace(/\/+$/, '')}/${spec.name}`;
+    // Twice at most: when another process pins between our lookup and our pin, reuse its map.
+    for (let attempt = 0; ; attempt++) {
+      const existing = BpfMap.#openPinnedIfAny(path, description);
+      if (existing !== undefined) {
+        const why = pinnedMapMismatch({ type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags ?? 0, mapExtra: spec.mapExtra ?? 0n }, existing.info());
+        if (why !== undefined) {
+          existing.close();
+          throw new KernelObjectError('create', description, `the map pinned at '${path}' is incompatible: ${why}; unpin it (rm ${path}) or change the spec`);
+        }
+        existing.#pinnedPath = path;
+        existing.#reusedPin = true;
+        return existing;
+      }
+      const created = BpfMap.#createNew(spec);
+      try {
+        objPin(created.fd, path);
+      } catch (err) {
+        created.close();
+        if (attempt === 0 && err instanceof SyscallError && err.errno === Errno.EEXIST) continue;
+        throw KernelObjectError.wrap('pin', description, err);
+      }
+      created.#pinnedPath = path;
+      return created;
+    }
+  }
+
+  /** The map pinned at `path`, or undefined when nothing is pinned there. */
+  static #openPinnedIfAny(path: string, description: string): BpfMap | undefined {
+    let fd: number;
+    try {
+      fd = objGet(path);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === Errno.ENOENT) return undefined;
+      throw KernelObjectError.wrap('create', description, err, (e) => (e === Errno.EINVAL ? `'${path}' is pinned but is not a map` : undefined));
+    }
+    try {
+      return BpfMap.fromFd(fd);
+    } catch (err) {
+      closeFd(fd);
+      throw err instanceof KernelObjectError ? new KernelObjectError('create', description, `'${path}' is pinned but is not a map (${err.message})`) : err;
+    }
+  }
+
+  /** Where the map is pinned by {@link pin} or by-name pinning, or undefined. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedPath;
+  }
+
+  /** Whether by-name pinning reused a map that was already pinned (rather than creating one). */
+  get reusedPin(): boolean {
+    return this.#reusedPin;
+  }
+
+  static #createNew(spec: MapSpec): BpfMap {
     const type = mapTypeOf(spec);
     const description = describeMap(type, spec.name);
     const badName = spec.name === undefined ? undefined : objectNameProblem(spec.name);
     if (badName !== undefined) throw new KernelObjectError('create', description, badName);
     let inner: BpfMap | undefined;
+    let btf: LoadedMapBtf | undefined;
     try {
       if (spec.innerMap !== undefined) inner = BpfMap.create(spec.innerMap);
       else if (isMapInMap(type)) throw new KernelObjectError('create', description, 'a map-in-map needs innerMap');
+      if (spec.btf !== undefined) btf = loadMapBtf(spec.btf, spec.keySize, spec.valueSize, description);
       const fd = mapCreate({
+        ...(btf !== undefined ? { btfFd: btf.fd, btfKeyTypeId: btf.keyId, btfValueTypeId: btf.valueId } : {}),
         mapType: type,
         keySize: spec.keySize,
         valueSize: spec.valueSize,
@@ -140,6 +226,8 @@ export class BpfMap implements Disposable {
       throw KernelObjectError.wrap('create', description, err, createReason);
     } finally {
       inner?.close();
+      // The map holds its own reference to the BTF.
+      if (btf !== undefined) closeFd(btf.fd);
     }
   }
 
@@ -303,6 +391,7 @@ export class BpfMap implements Disposable {
   pin(path: string): void {
     try {
       objPin(this.open('pin'), path);
+      this.#pinnedPath = path;
     } catch (err) {
       throw KernelObjectError.wrap('pin', this.description, err);
     }

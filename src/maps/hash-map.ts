@@ -42,5 +42,6 @@ export function createTyped(type: number, options: TypedMapOptions & { readonly 
     maxEntries: options.maxEntries,
     ...(options.flags !== undefined ? { flags: options.flags } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.key.btf !== undefined && options.value.btf !== undefined ? { btf: { key: options.key.btf(), value: options.value.btf() } } : {}),
   });
 }

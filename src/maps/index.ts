@@ -19,3 +19,6 @@ export * from './bloom-filter.js';
 export * from './fd-maps.js';
 export * from './stack-trace.js';
 export * from './ring-buf.js';
+export * from './mapped-array.js';
+export * from './bpffs.js';
+export * from './pin-by-name.js';

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { mapType, mapTypeName, MapTypes, type MapTypeName } from 'ebpf-bytecode-utils';
+import { mapType, mapTypeName, MapTypes, type MapTypeName, type Type as BtfType } from 'ebpf-bytecode-utils';
 
 /** A map to create. The field names follow the program spec of DESIGN.md. */
 export interface MapSpec {
@@ -26,6 +26,20 @@ export interface MapSpec {
   readonly numaNode?: number;
   /** Type-specific extra: number of hash functions of a bloom filter (low 4 bits). Requires Linux 5.16. */
   readonly mapExtra?: bigint;
+  /**
+   * libbpf's `pinning`: `'by_name'` pins the map at `<pinRoot>/<name>`, or reuses the map
+   * already pinned there when it is compatible (same type, sizes, capacity, flags and extra;
+   * an incompatible one is an error). Needs {@link name}. Default `'none'`.
+   */
+  readonly pinning?: 'none' | 'by_name';
+  /**
+   * BTF of the key and the value (model types, e.g. a `struct(…)`'s `btf()`): encoded, loaded
+   * with `BPF_BTF_LOAD` and given to the map, so that `bpftool map dump` prints fields. Their
+   * sizes must be `keySize` and `valueSize`. Requires Linux 4.18.
+   */
+  readonly btf?: { readonly key: BtfType; readonly value: BtfType };
+  /** Directory of by-name pins: a bpffs mount, mounted when missing (libbpf's `pin_root_path`; default `/sys/fs/bpf`). */
+  readonly pinRoot?: string;
 }
 
 /** Map type numbers tsbpf treats specially. */

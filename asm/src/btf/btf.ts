@@ -307,6 +307,45 @@ export class Btf implements TypeResolver {
     return KIND_NAMES[(this.#view.getUint32(p + 4, this.#little) >>> 24) & 0x1f];
   }
 
+  /**
+   * Appends to `out` the type ids that the record of type `id` refers to (targets, members,
+   * parameters, array element and index types, data section variables), read from the record
+   * without building the type. Returns `out`. Ids are not range-checked (building does that).
+   */
+  referencedIds(id: number, out: number[] = []): number[] {
+    if (id === 0) return out;
+    if (id < this.firstId) return this.base!.referencedIds(id, out);
+    const v = this.#view;
+    const le = this.#little;
+    const p = this.recordOffset(id);
+    const info = v.getUint32(p + 4, le);
+    const vlen = info & 0xffff;
+    const st = v.getUint32(p + 8, le);
+    const q = p + 12;
+    switch ((info >>> 24) & 0x1f) {
+      case BtfKind.PTR: case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST: case BtfKind.RESTRICT:
+      case BtfKind.FUNC: case BtfKind.VAR: case BtfKind.TYPE_TAG: case BtfKind.DECL_TAG:
+        out.push(st);
+        break;
+      case BtfKind.ARRAY:
+        out.push(v.getUint32(q, le), v.getUint32(q + 4, le));
+        break;
+      case BtfKind.STRUCT: case BtfKind.UNION:
+        for (let i = 0, m = q; i < vlen; i++, m += 12) out.push(v.getUint32(m + 4, le));
+        break;
+      case BtfKind.FUNC_PROTO:
+        out.push(st);
+        for (let i = 0, m = q; i < vlen; i++, m += 8) out.push(v.getUint32(m + 4, le));
+        break;
+      case BtfKind.DATASEC:
+        for (let i = 0, m = q; i < vlen; i++, m += 12) out.push(v.getUint32(m, le));
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
   /** Name of type `id` (`''` when anonymous or nameless) without building it. */
   nameOf(id: number): string {
     if (id === 0) return '';

@@ -9,7 +9,7 @@
 
 import { BtfError } from './btf-error.js';
 import { Btf } from './btf.js';
-import { alignOfType, isPacked, sizeOfType } from './layout.js';
+import { alignOfType, compositeAlignment, isPacked, MAX_RESOLVE_DEPTH, sizeOfType } from './layout.js';
 import { describeType, type Composite, type Enum, type Enum64, type Fwd, type Type, type Typedef } from './types.js';
 
 /** Options of {@link dumpC}. */
@@ -274,7 +274,7 @@ class CDumper {
     const head = `${t.kind}${t.name === '' ? '' : ` ${this.tagName(t)}`} {`;
     if (t.members.length === 0) return `${head}}`;
     const lines = [head];
-    const packed = t.members.length > 0 && isPacked(t);
+    const packed = t.members.length > 0 && isPacked(t, this.#alignOfBound);
     const isStruct = t.kind === 'struct';
     let cur = 0;
     for (const m of t.members) {
@@ -291,14 +291,27 @@ class CDumper {
     return lines.join('\n');
   }
 
-  #alignOf(t: Type): number {
-    // Cheap kinds directly; composites (which walk their members) and chains to them memoised.
-    if (t.kind === 'int' || t.kind === 'ptr' || t.kind === 'enum' || t.kind === 'enum64' || t.kind === 'float') return alignOfType(t);
-    let a = this.#aligns.get(t);
-    if (a === undefined) {
-      a = alignOfType(t);
-      this.#aligns.set(t, a);
+  readonly #alignOfBound = (t: Type): number => this.#alignOf(t);
+
+  /** alignOfType(t), memoised for every type on the way (nested structs are asked many times). */
+  #alignOf(t: Type, depth = 0): number {
+    switch (t.kind) {
+      case 'int': case 'ptr': case 'enum': case 'enum64': case 'float':
+        return alignOfType(t);
+      case 'array': case 'typedef': case 'const': case 'volatile': case 'restrict': case 'type_tag': case 'struct': case 'union':
+        break;
+      default:
+        return 1;
     }
+    let a = this.#aligns.get(t);
+    if (a !== undefined) {
+      if (a === 0) throw new BtfError(`type loop through ${describeType(t)}`);
+      return a;
+    }
+    if (depth > MAX_RESOLVE_DEPTH) throw new BtfError(`type chain deeper than ${MAX_RESOLVE_DEPTH} (a loop?) at ${describeType(t)}`);
+    this.#aligns.set(t, 0);
+    a = t.kind === 'struct' || t.kind === 'union' ? compositeAlignment(t, (m) => this.#alignOf(m, depth + 1)) : this.#alignOf(t.kind === 'array' ? t.element : t.target, depth + 1);
+    this.#aligns.set(t, a);
     return a;
   }
 
@@ -309,7 +322,7 @@ class CDumper {
     const lines = [`${name} {`];
     for (const e of t.values) {
       const v = t.kind === 'enum64' ? `${e.value}${t.signed ? 'LL' : 'ULL'}` : `${e.value}`;
-      lines.push(`${ind}${this.identName(e, e.name)} = ${v},`);
+      lines.push(`${ind}${this.#unique(this.#identCounts, e.name)} = ${v},`);
     }
     // A size the values alone would not give: 1, 2, or 8 for a 32-bit enum (4 for an enum64).
     const natural = t.kind === 'enum64' ? 8 : 4;
@@ -398,32 +411,8 @@ function padding(lines: string[], ind: string, cur: number, next: number, align:
  */
 export function dumpC(source: Btf | Iterable<Type>, options?: DumpCOptions): string {
   const d = new CDumper(options);
-  const all: Type[] = options?.types !== undefined ? [...options.types] : source instanceof Btf ? [...source.types()] : [...source];
-  // Anonymous enums are printed on their own only when nothing refers to them.
-  const referenced = new Set<Type>();
-  for (const t of all) {
-    switch (t.kind) {
-      case 'typedef': case 'const': case 'volatile': case 'ptr': case 'restrict': case 'type_tag':
-        referenced.add(t.target);
-        break;
-      case 'array':
-        referenced.add(t.element);
-        break;
-      case 'struct': case 'union':
-        for (const m of t.members) referenced.add(m.type);
-        break;
-      case 'func_proto':
-        referenced.add(t.returns);
-        for (const p of t.params) referenced.add(p.type);
-        break;
-      case 'var':
-        referenced.add(t.type);
-        break;
-      default:
-        break;
-    }
-  }
-  for (const t of all) d.top(t, !referenced.has(t));
+  if (options?.types === undefined && source instanceof Btf) dumpBlob(d, source);
+  else dumpTypes(d, [...(options?.types ?? (source instanceof Btf ? source.types() : source))]);
   const body = d.out.join('\n');
   if (options?.vmlinuxHeader !== true) return body;
   return [
@@ -444,3 +433,66 @@ export function dumpC(source: Btf | Iterable<Type>, options?: DumpCOptions): str
   ].join('\n');
 }
 
+/** Dumps a list of types (already built). */
+function dumpTypes(d: CDumper, all: readonly Type[]): void {
+  // Anonymous enums are printed on their own only when nothing refers to them. Only they are
+  // recorded (a set of every referenced type would be as large as the graph).
+  const referenced = new Set<Type>();
+  const note = (t: Type): void => {
+    if ((t.kind === 'enum' || t.kind === 'enum64') && t.name === '') referenced.add(t);
+  };
+  for (const t of all) {
+    switch (t.kind) {
+      case 'typedef': case 'const': case 'volatile': case 'ptr': case 'restrict': case 'type_tag':
+        note(t.target);
+        break;
+      case 'array':
+        note(t.element);
+        break;
+      case 'struct': case 'union':
+        for (const m of t.members) note(m.type);
+        break;
+      case 'func_proto':
+        note(t.returns);
+        for (const p of t.params) note(p.type);
+        break;
+      case 'var':
+        note(t.type);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const t of all) d.top(t, !referenced.has(t));
+}
+
+/** Kinds {@link CDumper.top} prints at top level, by BTF kind name. */
+const TOP_KINDS: ReadonlySet<string> = new Set(['struct', 'union', 'enum', 'enum64', 'typedef', 'fwd']);
+
+/**
+ * Dumps every type of a decoded blob. Reads kinds, names and references from the records, so
+ * only what gets printed is built: functions and unreferenced function prototypes (two thirds
+ * of vmlinux's types) never become objects.
+ */
+function dumpBlob(d: CDumper, btf: Btf): void {
+  // Anonymous enums are printed on their own only when nothing refers to them.
+  const anonymousEnums = new Set<number>();
+  for (let id = btf.firstId; id < btf.typeCount; id++) {
+    const k = btf.kindOf(id);
+    // An unknown kind: building the record reports it (BtfError with its offset).
+    if (k === undefined) btf.typeById(id);
+    if ((k === 'enum' || k === 'enum64') && btf.nameOf(id) === '') anonymousEnums.add(id);
+  }
+  const referenced = new Set<number>();
+  if (anonymousEnums.size > 0) {
+    const refs: number[] = [];
+    for (let id = btf.firstId; id < btf.typeCount; id++) {
+      refs.length = 0;
+      btf.referencedIds(id, refs);
+      for (const r of refs) if (anonymousEnums.has(r)) referenced.add(r);
+    }
+  }
+  for (let id = btf.firstId; id < btf.typeCount; id++) {
+    if (TOP_KINDS.has(btf.kindOf(id))) d.top(btf.typeById(id), !referenced.has(id));
+  }
+}

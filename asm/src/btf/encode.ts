@@ -9,6 +9,7 @@
 import { BtfEncodeError } from './btf-error.js';
 import type { Btf } from './btf.js';
 import { BTF_HEADER_SIZE, BTF_MAGIC, BTF_VERSION, KIND_NUMBERS } from './kind.js';
+import { dedupClasses } from './dedup.js';
 import { StringTable } from './string-table.js';
 import { VOID, describeType, type Type } from './types.js';
 
@@ -24,13 +25,19 @@ export interface EncodeBtfOptions {
   readonly base?: Btf;
   /** Extra strings to put in the string section (file names and source lines for line_info). */
   readonly strings?: Iterable<string>;
+  /**
+   * Encode structurally equal types once (default true): two separately built but identical
+   * types — including recursive structs — get one id, and {@link EncodedBtf.typeId} gives it
+   * for either.
+   */
+  readonly dedup?: boolean;
 }
 
 /** An encoded blob, with the ids and string offsets it assigned. */
 export interface EncodedBtf {
   /** The BTF blob, header included. */
   readonly bytes: Uint8Array;
-  /** Types by id: index 0 is void, then every encoded type (the base's are not listed). */
+  /** Types by id: index 0 is void, then every encoded type (the base's and duplicates are not listed). */
   readonly types: readonly Type[];
   /** Id of an encoded (or base) type; throws a `RangeError` for a type not in the blob. */
   typeId(t: Type): number;
@@ -92,19 +99,36 @@ export function encodeBtf(roots: Iterable<Type>, options?: EncodeBtfOptions): En
   const base = options?.base;
   const little = options?.byteOrder !== 'big';
   const firstId = base?.typeCount ?? 1;
-  const ids = new Map<Type, number>();
-  const list: Type[] = [];
-  const add = (t: Type): void => {
-    if (t.kind === 'void' || ids.has(t)) return;
-    if (base !== undefined && base.idOf(t) !== undefined) return;
-    ids.set(t, firstId + list.length);
-    list.push(t);
+  const rootList = [...roots];
+  const reachable = (rep: (t: Type) => Type): { list: Type[]; ids: Map<Type, number> } => {
+    const ids = new Map<Type, number>();
+    const list: Type[] = [];
+    const add = (t: Type): void => {
+      if (t.kind === 'void') return;
+      t = rep(t);
+      if (ids.has(t)) return;
+      if (base !== undefined && base.idOf(t) !== undefined) return;
+      ids.set(t, firstId + list.length);
+      list.push(t);
+    };
+    for (const t of rootList) add(t);
+    for (let i = 0; i < list.length; i++) for (const c of typeChildren(list[i])) add(c);
+    return { list, ids };
   };
-  for (const t of roots) add(t);
-  for (let i = 0; i < list.length; i++) for (const c of typeChildren(list[i])) add(c);
+  let { list, ids } = reachable((t) => t);
+  let rep = (t: Type): Type => t;
+  if (options?.dedup !== false && list.length > 1) {
+    // Encode each class of structurally equal types once, in the order a walk of the
+    // deduplicated graph from the roots gives (so duplicates leave no trace in the blob).
+    const reps = dedupClasses(list, typeChildren, (t) => (t.kind === 'void' ? 'void' : `base ${base?.idOf(t)}`));
+    if (new Set(reps.values()).size < list.length) {
+      rep = (t) => reps.get(t) ?? t;
+      ({ list, ids } = reachable(rep));
+    }
+  }
   const idOf = (t: Type): number => {
     if (t.kind === 'void') return 0;
-    const id = ids.get(t) ?? base?.idOf(t);
+    const id = ids.get(rep(t)) ?? base?.idOf(t);
     if (id === undefined) throw new RangeError(`${describeType(t)} is not in this BTF`);
     return id;
   };

@@ -13,3 +13,6 @@ export * from './encode.js';
 export * from './layout.js';
 export * from './ext-info.js';
 export * from './dump-c.js';
+export * from './btf-ext.js';
+export * from './ext-info-decode.js';
+export * from './dedup.js';

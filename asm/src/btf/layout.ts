@@ -76,16 +76,8 @@ function alignRec(t: Type, depth: number): number {
       return alignRec(t.element, depth + 1);
     case 'typedef': case 'const': case 'volatile': case 'restrict': case 'type_tag':
       return alignRec(t.target, depth + 1);
-    case 'struct': case 'union': {
-      let max = 1;
-      for (const m of t.members) {
-        const a = alignRec(m.type, depth + 1);
-        // A member off its natural alignment means the struct is packed.
-        if (offAlignment(m.bitOffset, m.bitfieldSize, a, m.type)) return 1;
-        if (a > max) max = a;
-      }
-      return t.size % max === 0 ? max : 1;
-    }
+    case 'struct': case 'union':
+      return compositeAlignment(t, (m) => alignRec(m, depth + 1));
     default:
       return 1;
   }
@@ -111,14 +103,30 @@ function offAlignment(bitOffset: number, bitfieldSize: number, align: number, ty
  * is not a multiple of its natural alignment, a member sits off its alignment, or a bitfield
  * straddles a unit of its type.
  */
-export function isPacked(t: Composite): boolean {
+export function isPacked(t: Composite, alignOf: (t: Type) => number = alignOfType): boolean {
   let max = 1;
   for (const m of t.members) {
-    const a = alignOfType(m.type);
+    const a = alignOf(m.type);
     if (offAlignment(m.bitOffset, m.bitfieldSize, a, m.type)) return true;
     if (a > max) max = a;
   }
   return t.size % max !== 0;
+}
+
+/**
+ * Alignment of a struct or union given the alignment of its members' types (`alignOf`, which a
+ * caller may memoise): the largest member alignment, or 1 when a member sits off its natural
+ * alignment or the size is not a multiple of it (a packed layout).
+ */
+export function compositeAlignment(t: Composite, alignOf: (t: Type) => number): number {
+  let max = 1;
+  for (const m of t.members) {
+    const a = alignOf(m.type);
+    // A member off its natural alignment means the struct is packed.
+    if (offAlignment(m.bitOffset, m.bitfieldSize, a, m.type)) return 1;
+    if (a > max) max = a;
+  }
+  return t.size % max === 0 ? max : 1;
 }
 
 /** A member found by {@link findMember}: the member and its bit offset from the outer type. */
