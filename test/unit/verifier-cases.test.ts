@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   Add, And, ArSh, Atomic, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSet, JSGT, JSLT, Ja, Label, LoadAbs, LoadImm64, LoadInd, LoadMapPtr, LoadMapValue, LoadMem,
-  LSh, Mod, Mov, MovSX, Mul, Neg, Or, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10, RSh, Size, StoreImm, StoreMem, Sub, ToBE, Xor, makeInstruction, resolve,
+  LoadFunc, LSh, MayGoto, Mod, Mov, MovSX, Mul, Neg, Or, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10, RSh, Size, StoreImm, StoreMem, Sub, ToBE, Xor, makeInstruction, resolve,
   type Instruction, type ProgramItem,
 } from 'ebpf-bytecode-utils';
 import type { MapSpec } from '../../verifier-sim/verifier/index.js';
@@ -314,6 +314,16 @@ export const verifierCases: readonly VerifierCase[] = [
   // --- loops ---
   { name: 'bounded loop', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Label('loop'), Add.imm(R0, 1), JGT.imm(R0, 100, 'out'), Ja('loop'), Label('out'), ...ret0), verdict: 'accept', error: null, processed: 305 },
   { name: 'infinite loop', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Label('loop'), Mov.imm(R1, 0), JEq.imm(R0, 0, 'loop'), Exit()), verdict: 'reject', error: 'infinite loop detected at insn 1' },
+  { name: 'callback address without BTF func_info', progType: 'socket_filter', insns: p(Mov.imm(R1, 10), LoadFunc(R2, 'cb'), Mov.imm(R3, 0), Mov.imm(R4, 0), Call.helper(181), Mov.imm(R0, 0), Exit(), Label('cb'), Mov.imm(R0, 0), Exit()), verdict: 'reject', error: 'missing btf func_info' },
+  // --- may_goto (Linux 6.9+): the fall-through is explored with widened scalars until a state repeats ---
+  { name: 'may_goto loop', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Label('l'), MayGoto('out'), Add.imm(R0, 1), Ja('l'), Label('out'), Exit()), verdict: 'accept', error: null, processed: 14 },
+  { name: 'may_goto +0', progType: 'socket_filter', insns: p(Mov.imm(R0, 1), MayGoto('o'), Label('o'), Exit()), verdict: 'accept', error: null, processed: 4 },
+  { name: 'may_goto exit path reads an uninitialised register', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Label('l'), MayGoto('out'), Add.imm(R0, 1), Ja('l'), Label('out'), Mov.reg(R0, R2), Exit()), verdict: 'reject', error: 'R2 !read_ok' },
+  { name: 'nested may_goto loops', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Mov.imm(R6, 0), Label('o'), MayGoto('out'), Mov.imm(R7, 0), Label('i'), MayGoto('next'), Add.imm(R7, 1), Add.imm(R0, 2), Ja('i'), Label('next'), Add.imm(R6, 1), Ja('o'), Label('out'), Exit()), verdict: 'accept', error: null, processed: 53 },
+  { name: 'may_goto loop over a spilled counter', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), StoreImm(R10, -8, 0, Size.DW), Label('l'), MayGoto('out'), LoadMem(R6, R10, -8, Size.DW), Add.imm(R6, 1), StoreMem(R10, -8, R6, Size.DW), Ja('l'), Label('out'), LoadMem(R0, R10, -8, Size.DW), Exit()), verdict: 'accept', error: null, processed: 24 },
+  { name: 'may_goto loop walks a stack pointer out of bounds', progType: 'socket_filter', insns: p(StoreImm(R10, -8, 0, Size.DW), Mov.reg(R6, R10), Add.imm(R6, -8), Label('l'), MayGoto('out'), Add.imm(R6, 1), Ja('l'), Label('out'), LoadMem(R0, R6, 0, Size.B), Exit()), verdict: 'reject', error: 'invalid read from stack R6 off=0 size=1', processed: 45 },
+  { name: 'two may_goto in one loop', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Label('l'), MayGoto('out'), MayGoto('out'), Add.imm(R0, 1), Ja('l'), Label('out'), Exit()), verdict: 'accept', error: null, processed: 16 },
+  { name: 'may_goto loop with a branch on context data', progType: 'socket_filter', insns: p(LoadMem(R6, R1, 0, Size.W), Mov.imm(R0, 0), Label('l'), MayGoto('out'), JGT.imm(R6, 5, 'a'), Add.imm(R0, 1), Label('a'), Add.imm(R6, 1), Ja('l'), Label('out'), Mov.imm(R0, 0), Exit()), verdict: 'accept', error: null, processed: 51 },
   { name: 'loop too long', progType: 'socket_filter', insns: p(Mov.imm(R0, 0), Label('loop'), Add.imm(R0, 1), JLT.imm(R0, 1000000, 'loop'), ...ret0), verdict: 'reject', error: 'BPF program is too large. Processed 1000001 insn' },
   // --- atomics and legacy packet loads ---
   { name: 'atomic add on stack', progType: 'socket_filter', insns: p(StoreImm(R10, -8, 0, Size.DW), Mov.imm(R1, 1), Atomic.add(R10, -8, R1, Size.DW), ...ret0), verdict: 'accept', error: null },

@@ -4,7 +4,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Call, Exit, JGT, LoadMem, Mov, R0, R1, R2, R5, Size, Label, resolve } from 'ebpf-bytecode-utils';
+import { Add, Call, Exit, JGT, Ja, LoadMem, MayGoto, Mov, R0, R1, R2, R5, Size, Label, makeInstruction, resolve } from 'ebpf-bytecode-utils';
+import { computeSccs } from '../../verifier-sim/verifier/scc.js';
+import { toSlots } from '../../verifier-sim/verifier/program-slots.js';
 import { verify, tnumAdd, tnumConst, tnumRange, tnumToString, tnumMul, tnumIn, TNUM_UNKNOWN } from '../../verifier-sim/verifier/index.js';
 import { verifierCases } from './verifier-cases.test.js';
 
@@ -76,6 +78,35 @@ test('tnum arithmetic and printing follow kernel/bpf/tnum.c and log.c', () => {
   assert.equal(tnumMul(tnumConst(6n), tnumConst(7n)), tnumConst(42n));
   assert.ok(tnumIn(TNUM_UNKNOWN, tnumConst(5n)));
   assert.ok(!tnumIn(tnumConst(5n), TNUM_UNKNOWN));
+});
+
+test('loops are the non-trivial strongly connected components of the control-flow graph', () => {
+  // 0: r0 = 0; 1: r0 += 1; 2: if r0 > 3 goto 4; 3: goto 1; 4: r0 = 0; 5: exit
+  const loop = resolve([Mov.imm(R0, 0), Label('l'), Add.imm(R0, 1), JGT.imm(R0, 3, 'o'), Ja('l'), Label('o'), Mov.imm(R0, 0), Exit()]).instructions;
+  assert.equal([...computeSccs(toSlots(loop))], [0, 1, 1, 1, 0, 0]);
+  // A jump to itself is a loop of one instruction; straight code has none.
+  assert.equal([...computeSccs(toSlots([Mov.imm(R0, 0), Ja(-1), Exit()]))], [0, 1, 0]);
+  assert.equal([...computeSccs(toSlots([Mov.imm(R0, 0), Exit()]))], [0, 0]);
+});
+
+test('level 2 log of a may_goto loop: live registers with SCC ids, widening, SCC enter/backedge/exit', () => {
+  // Kernel text captured from Linux 6.18 (log_level 2) for the same program.
+  const prog = resolve([Mov.imm(R0, 0), Label('l'), MayGoto('out'), Add.imm(R0, 1), Ja('l'), Label('out'), Exit()]).instructions;
+  const lines = verify(prog, { progType: 'socket_filter', logLevel: 2 }).log.split('\n');
+  assert.equal(lines.slice(0, 7), ['func#0 @0', 'Live regs before insn:', '      0: .......... (b7) r0 = 0', '  1   1: 0......... (e5) may_goto pc+2', '  1   2: 0......... (07) r0 += 1', '  1   3: 0......... (05) goto pc-3', '      4: 0......... (95) exit']);
+  assert.ok(lines.includes('SCC enter (1)'), lines.join('\n'));
+  assert.ok(lines.includes('from 1 to 2: R0=scalar() R1=ctx() R10=fp0'), 'the second iteration is widened');
+  const tail = lines.slice(-6);
+  assert.equal(tail, ['3: (05) goto pc-3', 'SCC backedge (1)', '1: safe', 'SCC exit (1)', 'processed 14 insns (limit 1000000) max_states_per_insn 2 total_states 3 peak_states 4 mark_read 0', '']);
+});
+
+test('byte swaps keep what the tnum knows (scalar_byte_swap)', () => {
+  // r0 = *(u32 *)(r1 + 0); r0 &= 0xff0; r0 = be16 r0: bytes swapped, so the low nibble of the
+  // high byte becomes unknown bits 0xf0 of the low byte, and so on.
+  const prog = resolve([LoadMem(R0, R1, 0, Size.W), makeInstruction(0x57, 0, 0, 0, 0xff0), makeInstruction(0xdc, 0, 0, 0, 16), Exit()]).instructions;
+  const lines = verify(prog, { progType: 'socket_filter', logLevel: 2 }).log.split('\n');
+  const line = lines.find((l) => l.startsWith('2: (dc) r0 = be16 r0'));
+  assert.ok(line !== undefined && line.includes('var_off=(0x0; 0xf00f)'), line);
 });
 
 test.run();

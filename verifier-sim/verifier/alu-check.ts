@@ -8,13 +8,13 @@
 
 import { checkReadable, checkWritable } from './register-access.js';
 import { ADD_CONST, copyReg, hasAddConst, isPointer, regTypeName, type RegState } from './register-state.js';
-import { scalarAlu, constReg, type ScalarAluOp } from './scalar-alu.js';
+import { scalarAlu, scalarByteSwap, constReg, type ScalarAluOp } from './scalar-alu.js';
 import { boundsSync, coerceSubregToSizeSx, coerceToSizeSx, constValue, isConst, mark32Unbounded, markKnown, markUnknown, zext32To64 } from './scalar-bounds.js';
 import { S64_MAX, S64_MIN } from './register-state.js';
 import { U64_MAX, tnumAdd, tnumIsConst, tnumSub } from './tnum.js';
 import { MAX_VAR_OFF } from './memory-access.js';
 import type { Slot } from './program-slots.js';
-import type { VerifierEnv } from './verifier-env.js';
+import { immediateReg, type VerifierEnv } from './verifier-env.js';
 import { assignScalarId } from './scalar-id.js';
 import { RejectError } from './verifier-error.js';
 
@@ -169,6 +169,9 @@ export function checkAlu(env: VerifierEnv, slot: Slot): void {
     if (op === 0x80 && regs[slot.dst].type === 'scalar') {
       checkWritable(env, slot.dst);
       scalarAlu(regs[slot.dst], regs[slot.dst], 'neg', width);
+    } else if (op === 0xd0 && regs[slot.dst].type === 'scalar') {
+      checkWritable(env, slot.dst);
+      scalarByteSwap(regs[slot.dst], width === 64, !isX, slot.imm);
     } else {
       checkWritable(env, slot.dst);
       markUnknown(regs[slot.dst]);
@@ -240,7 +243,7 @@ export function checkAlu(env: VerifierEnv, slot: Slot): void {
   if ((op === 0x60 || op === 0x70 || op === 0xc0) && !isX && (slot.imm < 0 || slot.imm >= width)) reject(env, `invalid shift ${slot.imm}`);
   checkWritable(env, slot.dst);
   const dst = regs[slot.dst];
-  const src = isX ? regs[slot.src] : constReg(BigInt(slot.imm));
+  const src = isX ? regs[slot.src] : immediateReg(env, env.insnIdx, constReg);
   if (isX && src.type !== 'scalar') {
     if (dst.type !== 'scalar') {
       if (op === 0x10) {

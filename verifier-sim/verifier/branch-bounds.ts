@@ -58,6 +58,11 @@ export const AT_PKT_END = -1;
 /** See {@link AT_PKT_END}. */
 export const BEYOND_PKT_END = -2;
 
+/** Whether the 32-bit ranges of `r1` and `r2` cannot meet. */
+function disjoint32(r1: RegState, r2: RegState): boolean {
+  return r1.u32min > r2.u32max || r1.u32max < r2.u32min || r1.s32min > r2.s32max || r1.s32max < r2.s32min;
+}
+
 function scalarTaken(r1: RegState, r2: RegState, c: Condition, is32: boolean): number {
   const t1 = is32 ? tnumSubreg(r1.varOff) : r1.varOff;
   const t2 = is32 ? tnumSubreg(r2.varOff) : r2.varOff;
@@ -69,21 +74,20 @@ function scalarTaken(r1: RegState, r2: RegState, c: Condition, is32: boolean): n
   const umax2 = is32 ? r2.u32max : r2.umax;
   const smin2 = is32 ? r2.s32min : r2.smin;
   const smax2 = is32 ? r2.s32max : r2.smax;
-  const disjoint32 = () => r1.u32min > r2.u32max || r1.u32max < r2.u32min || r1.s32min > r2.s32max || r1.s32max < r2.s32min;
   switch (c) {
     case 'jeq':
       if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value === t2.value ? 1 : 0;
       if (!tnumOverlap(t1, t2)) return 0;
       if (umin1 > umax2 || umax1 < umin2) return 0;
       if (smin1 > smax2 || smax1 < smin2) return 0;
-      if (!is32 && disjoint32()) return 0;
+      if (!is32 && disjoint32(r1, r2)) return 0;
       return -1;
     case 'jne':
       if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value !== t2.value ? 1 : 0;
       if (!tnumOverlap(t1, t2)) return 1;
       if (umin1 > umax2 || umax1 < umin2) return 1;
       if (smin1 > smax2 || smax1 < smin2) return 1;
-      if (!is32 && disjoint32()) return 1;
+      if (!is32 && disjoint32(r1, r2)) return 1;
       return -1;
     case 'jset': {
       let a = t1;

@@ -135,23 +135,56 @@ function constantMapKey(env: VerifierEnv, reg: RegState, keySize: number): bigin
   return slot.spilled.varOff.value;
 }
 
+/** Whether `r` may be passed where a helper takes memory (`ARG_PTR_TO_MEM` and friends). */
+function isMemType(r: RegState): boolean {
+  return !r.maybeNull && (r.type === 'fp' || r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'map_value' || r.type === 'mem');
+}
+
+/** An `ARG_…` kind of the helper table split into its base and flags. */
+interface ArgKind {
+  /** The base kind as written (`ARG_PTR_TO_MAP_VALUE_OR_NULL`). */
+  readonly base: string;
+  /** The base kind without `_OR_NULL`. */
+  readonly baseKind: string;
+  /** `PTR_MAYBE_NULL` or an `_OR_NULL` base. */
+  readonly maybeNullArg: boolean;
+  /** `MEM_UNINIT` or `ARG_PTR_TO_UNINIT_MEM`. */
+  readonly uninit: boolean;
+  /** `MEM_WRITE` or `ARG_PTR_TO_UNINIT_MEM`. */
+  readonly writes: boolean;
+}
+
+const argKinds = new Map<string, ArgKind>();
+
+/** Parses (once per distinct kind) an argument kind such as `ARG_PTR_TO_MEM|MEM_RDONLY`. */
+function parseArgKind(kind: string): ArgKind {
+  let parsed = argKinds.get(kind);
+  if (parsed === undefined) {
+    const parts = kind.split('|');
+    const base = parts[0];
+    const flags = new Set(parts.slice(1));
+    parsed = {
+      base,
+      baseKind: base.replace(/_OR_NULL$/, ''),
+      maybeNullArg: flags.has('PTR_MAYBE_NULL') || base.endsWith('_OR_NULL'),
+      uninit: flags.has('MEM_UNINIT') || base === 'ARG_PTR_TO_UNINIT_MEM',
+      writes: flags.has('MEM_WRITE') || base === 'ARG_PTR_TO_UNINIT_MEM',
+    };
+    argKinds.set(kind, parsed);
+  }
+  return parsed;
+}
+
 function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): void {
   const kind = helper.args[i];
   const regno = i + 1;
   checkReadable(env, regno);
   const reg = env.cur.regs[regno];
   if (kind === 'ARG_ANYTHING') return;
-  const parts = kind.split('|');
-  const base = parts[0];
-  const flags = new Set(parts.slice(1));
-  const maybeNullArg = flags.has('PTR_MAYBE_NULL') || base.endsWith('_OR_NULL');
-  const uninit = flags.has('MEM_UNINIT') || base === 'ARG_PTR_TO_UNINIT_MEM';
-  const writes = flags.has('MEM_WRITE') || base === 'ARG_PTR_TO_UNINIT_MEM';
+  const { baseKind, maybeNullArg, uninit, writes } = parseArgKind(kind);
   if ((reg.type === 'pkt' || reg.type === 'pkt_meta' || reg.type === 'pkt_end') && !mayAccessPacket(env, helper)) reject(env, 'helper access to the packet is not allowed');
-  const baseKind = base.replace(/_OR_NULL$/, '');
   if (isNullConst(reg) && maybeNullArg) return;
   const regType = reg.maybeNull && maybeNullArg ? { ...reg, maybeNull: false } : reg;
-  const isMemType = (r: RegState) => !r.maybeNull && ['fp', 'pkt', 'pkt_meta', 'map_value', 'mem'].includes(r.type);
   switch (baseKind) {
     case 'ARG_CONST_MAP_PTR':
       if (regType.type !== 'map_ptr' || regType.maybeNull) reject(env, typeError(regno, reg, 'map_ptr'));

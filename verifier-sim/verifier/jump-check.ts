@@ -13,19 +13,27 @@ import { baseId, copyReg, hasAddConst, type RegState } from './register-state.js
 import { addBounds, constReg } from './scalar-alu.js';
 import { markKnown } from './scalar-bounds.js';
 import type { Slot } from './program-slots.js';
-import type { VerifierEnv } from './verifier-env.js';
+import { immediateReg, type VerifierEnv } from './verifier-env.js';
 import { printInsnState } from './insn-state-log.js';
 import { RejectError } from './verifier-error.js';
-import { allFrames, copyState, type VerifierState } from './verifier-state.js';
+import { copyState, type Checkpoint, type VerifierState } from './verifier-state.js';
+import { widenImpreciseScalars } from './state-equivalence.js';
 
 const CONDITIONS: readonly (Condition | undefined)[] = [undefined, 'jeq', 'jgt', 'jge', 'jset', 'jne', 'jsgt', 'jsge', undefined, undefined, 'jlt', 'jle', 'jslt', 'jsle', undefined, undefined];
 
-/** Every register and spilled register of a state. */
-function* allRegs(s: VerifierState): Generator<RegState> {
-  for (const f of allFrames(s)) {
-    yield* f.regs;
-    for (const slot of f.stack) if (slot.types[7] === 1) yield slot.spilled;
+/**
+ * Every register and spilled register of a state, collected into a reused array (no generator
+ * or allocation per call); valid until the next call.
+ */
+const regsScratch: RegState[] = [];
+function allRegs(s: VerifierState): RegState[] {
+  regsScratch.length = 0;
+  for (let f = 0; f <= s.callers.length; f++) {
+    const frame = f < s.callers.length ? s.callers[f] : s;
+    for (let r = 0; r < 11; r++) regsScratch.push(frame.regs[r]);
+    for (const slot of frame.stack) if (slot.types[7] === 1) regsScratch.push(slot.spilled);
   }
+  return regsScratch;
 }
 
 /** `mark_ptr_or_null_regs`: resolves every copy of the maybe-null pointer `id`. */
@@ -128,6 +136,46 @@ function syncLinked(s: VerifierState, known: RegState): void {
   }
 }
 
+/** Whether `s` is `may_goto` (`BPF_JMP | BPF_JCOND` with `src_reg` BPF_MAY_GOTO). */
+export function isMayGoto(s: Slot): boolean {
+  return s.code === 0xe5 && s.src === 0;
+}
+
+/**
+ * `find_prev_entry`: the checkpoint of an earlier iteration at `idx` on the current path (same
+ * call sites, shallower than `below`).
+ */
+function findPrevEntry(env: VerifierEnv, below: Checkpoint, idx: number): Checkpoint | null {
+  const bucket = ((idx ^ below.state.callsite) >>> 0) % env.slots.length;
+  for (const sl of env.explored[bucket] ?? []) {
+    if (sl.insn === idx && sl.branches > 0 && sameCallsites(sl.state, below.state) && sl.state.dfsDepth < below.state.dfsDepth) return sl;
+  }
+  return null;
+}
+
+function sameCallsites(a: VerifierState, b: VerifierState): boolean {
+  if (a.callers.length !== b.callers.length || a.callsite !== b.callsite) return false;
+  for (let f = 0; f < a.callers.length; f++) if (a.callers[f].callsite !== b.callers[f].callsite) return false;
+  return true;
+}
+
+/**
+ * `may_goto` (the `BPF_JCOND` part of `check_cond_jmp_op`): the current path takes the jump
+ * (the loop budget ran out); the fall-through is queued with one more `may_goto_depth`, its
+ * scalars widened against the previous iteration's checkpoint so the loop converges.
+ */
+function checkMayGoto(env: VerifierEnv, slot: Slot): number {
+  const idx = env.insnIdx;
+  const cur = env.cur;
+  const prev = cur.parent !== null && cur.parent.insn === idx ? findPrevEntry(env, cur.parent, idx) : null;
+  const queued = copyState(cur);
+  env.pending.push({ state: queued, insn: idx + 1, prevInsn: idx, logPos: env.log.position });
+  if (queued.parent !== null) queued.parent.branches++;
+  queued.mayGotoDepth++;
+  if (prev !== null) widenImpreciseScalars(prev.state, queued);
+  return idx + slot.off + 1;
+}
+
 /**
  * Checks a conditional jump at `env.insnIdx`; returns the next slot of the current path and
  * queues the other successor when both are possible.
@@ -138,7 +186,7 @@ export function checkCondJump(env: VerifierEnv, slot: Slot): number {
   const is32 = (slot.code & 7) === 0x06;
   if (op === 0xe0) {
     if (slot.code !== 0xe5 || slot.src !== 0 || slot.dst !== 0 || slot.imm !== 0) throw new RejectError(`invalid may_goto imm ${slot.imm}`, idx);
-    throw new RejectError('may_goto is not simulated', idx);
+    return checkMayGoto(env, slot);
   }
   const cond = CONDITIONS[op >> 4];
   if (cond === undefined) throw new RejectError(`invalid BPF_JMP/JMP32 opcode ${(op >> 4).toString(16)}`, idx);
@@ -152,7 +200,7 @@ export function checkCondJump(env: VerifierEnv, slot: Slot): number {
     src = regs[slot.src];
   } else {
     if (slot.src !== 0) throw new RejectError('BPF_JMP/JMP32 uses reserved fields', idx);
-    src = constReg(BigInt(slot.imm));
+    src = immediateReg(env, idx, constReg);
   }
   const dst = regs[slot.dst];
   const pred = branchTaken(dst, src, cond, is32);

@@ -11,9 +11,13 @@ import { isLdImm64, type Slot } from './program-slots.js';
 
 const CALLER_SAVED = 0b111111; // r0-r5
 
-function useDef(s: Slot): { use: number; def: number } {
+/** The mask bit of register `r` (0 for invalid register numbers). */
+function bit(r: number): number {
+  return r <= 10 ? 1 << r : 0;
+}
+
+function useDef(s: Slot, progType: string | null): { use: number; def: number } {
   const cls = s.code & 7;
-  const bit = (r: number) => (r <= 10 ? 1 << r : 0);
   switch (cls) {
     case 0x04:
     case 0x07: {
@@ -36,15 +40,17 @@ function useDef(s: Slot): { use: number; def: number } {
     }
     case 0x00:
       if (isLdImm64(s)) return { use: 0, def: bit(s.dst) };
-      return { use: bit(6) | ((s.code & 0xe0) === 0x40 ? bit(s.src) : 0), def: CALLER_SAVED };
+      // LD_ABS / LD_IND: the kernel keeps its defaults, every register used and none defined.
+      return { use: 0x7ff, def: 0 };
     default: {
       const op = s.code & 0xf0;
       if (op === 0x00 || op === 0xe0) return { use: 0, def: 0 };
       if (op === 0x90) return { use: 1, def: 0 };
       if (op === 0x80) {
         if (s.src === 0) {
+          // A helper the program type cannot call has no prototype: all five argument registers.
           const h = helperById(s.imm);
-          const n = h?.args.length ?? 5;
+          const n = h !== undefined && (progType === null || h.programTypes.includes(progType)) ? h.args.length : 5;
           return { use: ((1 << n) - 1) << 1, def: CALLER_SAVED };
         }
         return { use: 0b111110, def: CALLER_SAVED };
@@ -65,19 +71,32 @@ function successors(slots: readonly Slot[], i: number): number[] {
   return [i + 1, i + s.off + 1];
 }
 
-/** Bit masks (bit r = Rr) of the registers live before each slot; R10 is always live. */
-export function liveRegisters(slots: readonly Slot[]): Uint16Array {
+/**
+ * Bit masks (bit r = Rr) of the registers live before each slot; R10 is always live.
+ * `progType` (the kernel's name) decides which helpers have a prototype; null: all of them.
+ */
+export function liveRegisters(slots: readonly Slot[], progType: string | null = null): Uint16Array {
   const n = slots.length;
   const live = new Uint16Array(n);
-  const ud = slots.map(useDef);
-  const succ = slots.map((_, i) => successors(slots, i).filter((j) => j >= 0 && j < n));
+  const use = new Uint16Array(n);
+  const def = new Uint16Array(n);
+  // Up to two successors per slot (-1: none).
+  const succ = new Int32Array(2 * n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const ud = useDef(slots[i], progType);
+    use[i] = ud.use;
+    def[i] = ud.def;
+    let k = 0;
+    for (const j of successors(slots, i)) if (j >= 0 && j < n) succ[2 * i + k++] = j;
+  }
   let changed = true;
   while (changed) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
-      let out = 0;
-      for (const j of succ[i]) out |= live[j];
-      const v = (ud[i].use | (out & ~ud[i].def) | (1 << 10)) & 0x7ff;
+      const a = succ[2 * i];
+      const b = succ[2 * i + 1];
+      const out = (a >= 0 ? live[a] : 0) | (b >= 0 ? live[b] : 0);
+      const v = (use[i] | (out & ~def[i]) | (1 << 10)) & 0x7ff;
       if (v !== live[i]) {
         live[i] = v;
         changed = true;

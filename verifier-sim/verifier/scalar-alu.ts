@@ -6,8 +6,8 @@
  */
 
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, type RegState } from './register-state.js';
-import { boundsSync, mark32Known, mark32Unbounded, mark64Unbounded, markUnknown, setKnown, updateBounds, zext32To64 } from './scalar-bounds.js';
-import { U32_MAX, U64_MAX, tnumAdd, tnumAnd, tnumArshift, tnumConst, tnumIsConst, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumRshift, tnumSub, tnumSubreg, tnumSubregIsConst, tnumXor } from './tnum.js';
+import { boundsSync, coerceToSize, mark32Known, mark32Unbounded, mark64Unbounded, markUnbounded, markUnknown, setKnown, updateBounds, zext32To64 } from './scalar-bounds.js';
+import { U32_MAX, U64_MAX, tnumAdd, tnumBswap, tnumAnd, tnumArshift, tnumConst, tnumIsConst, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumRshift, tnumSub, tnumSubreg, tnumSubregIsConst, tnumXor } from './tnum.js';
 
 /** ALU operations whose ranges are tracked. */
 export type ScalarAluOp = 'add' | 'sub' | 'mul' | 'and' | 'or' | 'xor' | 'lsh' | 'rsh' | 'arsh' | 'neg' | 'other';
@@ -399,9 +399,8 @@ export function scalarAlu(d: RegState, src: RegState, op: ScalarAluOp, width: 32
 
 function constResult(a: bigint, b: bigint, op: ScalarAluOp, width: 32 | 64): bigint {
   const bits = BigInt(width);
-  const wrap = (x: bigint) => BigInt.asUintN(width, x);
-  const x = wrap(a);
-  const y = wrap(b);
+  const x = BigInt.asUintN(width, a);
+  const y = BigInt.asUintN(width, b);
   let r: bigint;
   switch (op) {
     case 'add':
@@ -437,7 +436,7 @@ function constResult(a: bigint, b: bigint, op: ScalarAluOp, width: 32 | 64): big
     default:
       r = 0n;
   }
-  return wrap(r);
+  return BigInt.asUintN(width, r);
 }
 
 /** A scalar register holding the constant `v` (the kernel's fake source register for `K` operands). */
@@ -463,4 +462,20 @@ export function constReg(v: bigint): RegState {
     u32max: u32(u),
     precise: false,
   };
+}
+
+/**
+ * `BPF_END` on a scalar (`scalar_byte_swap`, little-endian host): `bswap` (ALU64) and `be`
+ * swap the low `bits` and forget the range (re-derived from the tnum); 16- and 32-bit forms then
+ * truncate; `le` only truncates. A changed value loses its scalar id.
+ */
+export function scalarByteSwap(d: RegState, alu64: boolean, toLe: boolean, bits: number): void {
+  const needSwap = alu64 || !toLe;
+  if (needSwap || bits === 16 || bits === 32) d.id = 0;
+  if (needSwap) {
+    d.varOff = tnumBswap(d.varOff, (bits / 8) as 2 | 4 | 8);
+    markUnbounded(d);
+  }
+  if (bits === 16 || bits === 32) coerceToSize(d, bits / 8);
+  boundsSync(d);
 }

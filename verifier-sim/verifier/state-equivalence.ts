@@ -10,6 +10,7 @@
  */
 
 import type { RegState } from './register-state.js';
+import { markUnknown } from './scalar-bounds.js';
 import { StackByte } from './stack-state.js';
 import { tnumEquals, tnumIn } from './tnum.js';
 import type { FrameState, VerifierState } from './verifier-state.js';
@@ -40,7 +41,7 @@ function regEqual(o: RegState, c: RegState): boolean {
 }
 
 /** `regsafe`: the old register admits the current one. */
-function regSafe(o: RegState, c: RegState, exact: boolean, ids: Map<number, number>): boolean {
+function regSafe(o: RegState, c: RegState, exact: boolean, ids: IdMap): boolean {
   if (exact) return regEqual(o, c) && checkIds(o.id, c.id, ids);
   if (o.type === 'not_init') return true;
   if (o.type !== c.type || o.maybeNull !== c.maybeNull) return false;
@@ -60,20 +61,38 @@ function regSafe(o: RegState, c: RegState, exact: boolean, ids: Map<number, numb
   }
 }
 
-function checkIds(oldId: number, curId: number, ids: Map<number, number>): boolean {
-  if (oldId === 0) return curId === 0;
-  if (curId === 0) return false;
-  const seen = ids.get(oldId);
-  if (seen === undefined) {
-    ids.set(oldId, curId);
-    return true;
-  }
-  return seen === curId;
+/**
+ * The kernel's `bpf_idmap`: pairs of (old id, current id) seen so far in one comparison. Reused
+ * across comparisons (reset by {@link resetIds}) so that comparing states allocates nothing.
+ */
+interface IdMap {
+  old: number[];
+  cur: number[];
+  count: number;
 }
 
-function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: Map<number, number>, liveStack: bigint): boolean {
+const scratchIds: IdMap = { old: [], cur: [], count: 0 };
+
+function resetIds(): IdMap {
+  scratchIds.count = 0;
+  return scratchIds;
+}
+
+function checkIds(oldId: number, curId: number, ids: IdMap): boolean {
+  if (oldId === 0) return curId === 0;
+  if (curId === 0) return false;
+  for (let i = 0; i < ids.count; i++) if (ids.old[i] === oldId) return ids.cur[i] === curId;
+  ids.old[ids.count] = oldId;
+  ids.cur[ids.count] = curId;
+  ids.count++;
+  return true;
+}
+
+function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: IdMap, liveStack: bigint): boolean {
+  const liveLo = Number(BigInt.asIntN(32, liveStack)) | 0;
+  const liveHi = Number(BigInt.asIntN(32, liveStack >> 32n)) | 0;
   for (let spi = 0; spi < o.stack.length; spi++) {
-    if (!exact && (liveStack & (1n << BigInt(spi))) === 0n) continue;
+    if (!exact && ((spi < 32 ? liveLo >>> spi : liveHi >>> (spi - 32)) & 1) === 0) continue;
     const os = o.stack[spi];
     const cs = c.stack[spi];
     for (let i = 0; i < 8; i++) {
@@ -96,7 +115,9 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: Map<number
     }
   }
   if (exact && c.stack.length !== o.stack.length) {
-    for (let spi = o.stack.length; spi < c.stack.length; spi++) if (c.stack[spi].types.some((t) => t !== StackByte.INVALID)) return false;
+    for (let spi = o.stack.length; spi < c.stack.length; spi++) {
+      for (let i = 0; i < 8; i++) if (c.stack[spi].types[i] !== StackByte.INVALID) return false;
+    }
   }
   return true;
 }
@@ -108,7 +129,7 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: Map<number
  */
 export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[] | null, liveStack: bigint, exact: boolean): boolean {
   if (old.callers.length !== cur.callers.length) return false;
-  const ids = new Map<number, number>();
+  const ids = resetIds();
   // Caller frames: same call sites; compared in full (their liveness is not tracked).
   for (let f = 0; f < old.callers.length; f++) {
     const o = old.callers[f];
@@ -135,4 +156,30 @@ export function statesMaybeLooping(old: VerifierState, cur: VerifierState): bool
   if (old.callers.length !== cur.callers.length) return false;
   for (let r = 0; r <= 10; r++) if (!regEqual(old.regs[r], cur.regs[r]) || old.regs[r].id !== cur.regs[r].id) return false;
   return true;
+}
+
+/**
+ * `maybe_widen_reg` over two states (`widen_imprecise_scalars`): every scalar of `cur` that is
+ * not identical to the same register or spilled slot of `old` becomes unknown. Used on the
+ * queued fall-through of `may_goto` (and iterator/callback loops) so that loop iterations
+ * converge. Precision is not modelled, so every scalar counts as imprecise.
+ */
+export function widenImpreciseScalars(old: VerifierState, cur: VerifierState): void {
+  const ids = resetIds();
+  for (let f = old.callers.length; f >= 0; f--) {
+    const fo: FrameState = f < old.callers.length ? old.callers[f] : old;
+    const fc: FrameState = f < cur.callers.length ? cur.callers[f] : cur;
+    for (let r = 0; r <= 10; r++) widenReg(fo.regs[r], fc.regs[r], ids);
+    const slots = Math.min(fo.stack.length, fc.stack.length);
+    for (let spi = 0; spi < slots; spi++) {
+      if (fo.stack[spi].types[7] !== StackByte.SPILL || fc.stack[spi].types[7] !== StackByte.SPILL) continue;
+      widenReg(fo.stack[spi].spilled, fc.stack[spi].spilled, ids);
+    }
+  }
+}
+
+function widenReg(o: RegState, c: RegState, ids: IdMap): void {
+  if (o.type !== 'scalar' || c.type !== 'scalar') return;
+  if (o.precise || c.precise || (regEqual(o, c) && checkIds(o.id, c.id, ids))) return;
+  markUnknown(c);
 }

@@ -203,3 +203,14 @@ export function tnumToString(a: Tnum): string {
   if (a.mask === 0n) return a.value <= 0xffffn ? a.value.toString() : `0x${a.value.toString(16)}`;
   return `(0x${a.value.toString(16)}; 0x${a.mask.toString(16)})`;
 }
+
+function swab(x: bigint, bytes: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bytes; i++) out = (out << 8n) | ((x >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+/** The low `bytes` (2, 4 or 8) bytes of `a` in reverse order (`tnum_bswap16/32/64`). */
+export function tnumBswap(a: Tnum, bytes: 2 | 4 | 8): Tnum {
+  return { value: swab(a.value, bytes), mask: swab(a.mask, bytes) };
+}

@@ -7,6 +7,8 @@
 
 import type { Slot } from './program-slots.js';
 import type { Checkpoint, VerifierState } from './verifier-state.js';
+import type { RegState } from './register-state.js';
+import type { SccVisit } from './scc.js';
 import type { VerifierLog } from './verifier-log.js';
 
 /** A map as the verifier needs it. */
@@ -51,8 +53,10 @@ export interface VerifierEnv {
   readonly maps: readonly MapInfo[];
   /** The kernel's `nr_cpu_ids`, when known (bounds `bpf_get_smp_processor_id()`). */
   readonly possibleCpus: number | null;
-  /** Prune points from the CFG walk. */
-  readonly prunePoints: ReadonlySet<number>;
+  /** Prune points from the CFG walk (1 at a prune point, by slot). */
+  readonly prunePoints: Uint8Array;
+  /** Per slot, the constant register of its immediate operand once built (see {@link immediateReg}). */
+  readonly immRegs: (RegState | undefined)[];
   /** Registers live before each slot (bit i = Ri). */
   readonly liveBefore: Uint16Array;
   /** Stack slots that may be read after each slot (bit spi). */
@@ -73,8 +77,8 @@ export interface VerifierEnv {
   prevJmpsProcessed: number;
   /** See {@link prevJmpsProcessed}. */
   prevInsnProcessed: number;
-  /** Explored states per slot. */
-  readonly explored: Map<number, Checkpoint[]>;
+  /** Explored states per hash bucket (`(insn ^ callsite) % prog_len`), newest first. */
+  readonly explored: (Checkpoint[] | undefined)[];
   /** Statistics of the closing log line. */
   totalStates: number;
   /** See {@link totalStates}. */
@@ -83,6 +87,12 @@ export interface VerifierEnv {
   maxStatesPerInsn: number;
   /** Checkpoints currently stored. */
   liveStates: number;
+  /** SCC id of each slot (0: not in a loop), from `computeSccs`. */
+  readonly sccOf: Int32Array;
+  /** SCC visits by call chain key. */
+  readonly sccVisits: Map<string, SccVisit>;
+  /** Backedge states held by open SCC visits (`num_backedges`; counted in `peak_states`). */
+  numBackedges: number;
   /** Branches to explore, last in first out. */
   readonly pending: PendingBranch[];
   /** Deepest stack use seen, in bytes. */
@@ -111,4 +121,17 @@ export function scratchSlot(env: VerifierEnv, spi: number): void {
 export function scratchAll(env: VerifierEnv): void {
   env.scratchedRegs = 0x7ff;
   env.scratchedStack = (1n << 64n) - 1n;
+}
+
+/**
+ * The scalar constant register of slot `idx`'s immediate (the kernel's fake source register of
+ * `BPF_K` operands), built once per slot by `make` and shared: callers must not modify it.
+ */
+export function immediateReg(env: VerifierEnv, idx: number, make: (imm: bigint) => RegState): RegState {
+  let r = env.immRegs[idx];
+  if (r === undefined) {
+    r = make(BigInt(env.slots[idx].imm));
+    env.immRegs[idx] = r;
+  }
+  return r;
 }

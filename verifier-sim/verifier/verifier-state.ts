@@ -45,6 +45,10 @@ export interface VerifierState extends FrameState {
   callers: FrameState[];
   /** Nearest checkpoint above this path. */
   parent: Checkpoint | null;
+  /** `may_goto` fall-throughs taken on this path (`may_goto_depth`). */
+  mayGotoDepth: number;
+  /** Checkpoints above this state on its path (`dfs_depth`). */
+  dfsDepth: number;
 }
 
 /** The frame a stack pointer with `frameno` points into. */
@@ -58,7 +62,11 @@ export function allFrames(s: VerifierState): FrameState[] {
 }
 
 function copyFrame(f: FrameState): FrameState {
-  return { regs: f.regs.map(copyReg), stack: f.stack.map(copySlot), allocatedStack: f.allocatedStack, callsite: f.callsite };
+  const regs: RegState[] = [];
+  for (let i = 0; i < 11; i++) regs.push(copyReg(f.regs[i]));
+  const stack: StackSlot[] = [];
+  for (let i = 0; i < f.stack.length; i++) stack.push(copySlot(f.stack[i]));
+  return { regs, stack, allocatedStack: f.allocatedStack, callsite: f.callsite };
 }
 
 /** The entry state: R1 = ctx, R10 = frame pointer, everything else NOT_INIT. */
@@ -69,7 +77,7 @@ export function initialState(): VerifierState {
   zeroBounds(regs[1]);
   regs[10] = { ...notInit(), type: 'fp' };
   zeroBounds(regs[10]);
-  return { regs, stack: [], allocatedStack: 0, callsite: -1, callers: [], parent: null };
+  return { regs, stack: [], allocatedStack: 0, callsite: -1, callers: [], parent: null, mayGotoDepth: 0, dfsDepth: 0 };
 }
 
 /** Sets the scalar part to the constant 0 (pointers start with no variable offset). */
@@ -85,9 +93,69 @@ export function zeroBounds(r: RegState): void {
   r.u32max = 0n;
 }
 
+/** The NOT_INIT register shared by snapshots (never modified). */
+const SHARED_NOT_INIT: RegState = notInit();
+
+/** Like {@link copyReg}, but NOT_INIT registers share one object: only for states nobody modifies. */
+function snapshotReg(r: RegState): RegState {
+  return isPristineNotInit(r) ? SHARED_NOT_INIT : copyReg(r);
+}
+
+/** Whether `r` equals {@link notInit}() in every field. */
+function isPristineNotInit(r: RegState): boolean {
+  const n = SHARED_NOT_INIT;
+  return (
+    r.type === 'not_init' &&
+    !r.maybeNull &&
+    r.off === 0 &&
+    r.frameno === 0 &&
+    r.id === 0 &&
+    r.range === 0 &&
+    r.map === -1 &&
+    r.memSize === 0 &&
+    !r.precise &&
+    r.varOff.value === n.varOff.value &&
+    r.varOff.mask === n.varOff.mask &&
+    r.smin === n.smin &&
+    r.smax === n.smax &&
+    r.umin === n.umin &&
+    r.umax === n.umax &&
+    r.s32min === n.s32min &&
+    r.s32max === n.s32max &&
+    r.u32min === n.u32min &&
+    r.u32max === n.u32max
+  );
+}
+
+function snapshotFrame(f: FrameState): FrameState {
+  const regs: RegState[] = [];
+  for (let i = 0; i < 11; i++) regs.push(snapshotReg(f.regs[i]));
+  const stack: StackSlot[] = [];
+  for (let i = 0; i < f.stack.length; i++) {
+    const slot = f.stack[i];
+    stack.push({ types: slot.types.slice(), spilled: snapshotReg(slot.spilled) });
+  }
+  return { regs, stack, allocatedStack: f.allocatedStack, callsite: f.callsite };
+}
+
+/**
+ * A copy of `s` for a checkpoint: states stored at prune points are only compared and printed,
+ * never modified, so their NOT_INIT registers can share one object (fewer allocations on
+ * loop-heavy programs, where thousands of checkpoints stay alive).
+ */
+export function snapshotState(s: VerifierState): VerifierState {
+  const f = snapshotFrame(s);
+  const callers: FrameState[] = [];
+  for (const c of s.callers) callers.push(snapshotFrame(c));
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth };
+}
+
 /** A deep copy of `s` (same parent). */
 export function copyState(s: VerifierState): VerifierState {
-  return { ...copyFrame(s), callers: s.callers.map(copyFrame), parent: s.parent };
+  const f = copyFrame(s);
+  const callers: FrameState[] = [];
+  for (const c of s.callers) callers.push(copyFrame(c));
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth };
 }
 
 /** Grows the stack to at least `size` bytes (`grow_stack_state`). */

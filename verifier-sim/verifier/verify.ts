@@ -3,8 +3,15 @@
  * structural checks, then a depth-first walk over paths with a stack of pending branches,
  * state checkpoints at prune points (pruning against fully explored states, infinite-loop
  * detection against states still on the current path), the 1,000,000-instruction
- * complexity limit, and the kernel's log and closing statistics line. Models a privileged
- * (root) loader on Linux 6.18.
+ * complexity limit, `may_goto` loops (forced checkpoints, widening, convergence by
+ * RANGE_WITHIN comparison across `may_goto_depth`), SCC visits with their backedges (counted in
+ * `peak_states`), and the kernel's log (level 2: the live-register table and SCC lines) and
+ * closing statistics line. Models a privileged (root) loader on Linux 6.18; precision tracking
+ * (`mark_precise`) and the kernel's dynamic stack liveness are not modelled.
+ *
+ * Speed: states stored at checkpoints share their NOT_INIT registers, immediate operands are
+ * built once per instruction, state comparison allocates nothing, and log lines are formatted
+ * only when a log is requested.
  * @module
  */
 
@@ -21,6 +28,8 @@ import { checkReadable, checkWritable } from './register-access.js';
 import { copyReg, regTypeName, type RegState } from './register-state.js';
 import { markKnown, markUnknown } from './scalar-bounds.js';
 import { statesEqual, statesMaybeLooping } from './state-equivalence.js';
+import { computeSccs, sccCallchain } from './scc.js';
+import { isMayGoto } from './jump-check.js';
 import { checkStructure } from './structure-check.js';
 import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from './tnum.js';
 import type { MapSpec, VerifyOptions, VerifyResult } from './types.js';
@@ -29,7 +38,7 @@ import { printInsnState, stateScratched } from './insn-state-log.js';
 import { formatState } from './state-format.js';
 import { RejectError } from './verifier-error.js';
 import { VerifierLog } from './verifier-log.js';
-import { copyState, initialState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
+import { initialState, snapshotState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
 import { notInit } from './register-state.js';
 
 /** `BPF_COMPLEXITY_LIMIT_INSNS`. */
@@ -56,7 +65,9 @@ function checkLdImm(env: VerifierEnv, slot: Slot, next: Slot): void {
     markKnown(dst, (BigInt(next.imm >>> 0) << 32n) | BigInt(slot.imm >>> 0));
     return;
   }
-  if (slot.src === 4) reject(env, 'callbacks (BPF_PSEUDO_FUNC) are not simulated');
+  // BPF_PSEUDO_FUNC needs BTF func_info, which verify() is never given (callbacks are not
+  // simulated): the kernel rejects such a load at this instruction with this message.
+  if (slot.src === 4) reject(env, 'missing btf func_info');
   markKnown(dst, 0n);
   zeroBounds(dst);
   dst.map = slot.imm;
@@ -79,7 +90,9 @@ function checkLdAbs(env: VerifierEnv, slot: Slot): void {
   if (mode === 0x40) checkReadable(env, slot.src);
   if (r6.off !== 0) reject(env, `dereference of modified ctx ptr R6 off=${r6.off} disallowed`);
   const regs = env.cur.regs;
+  // check_reg_arg(DST_OP_NO_MARK) on R0–R5 marks them scratched for the log.
   for (let r = 1; r <= 5; r++) regs[r] = notInit();
+  env.scratchedRegs |= 0x3f;
   markUnknown(regs[0]);
 }
 
@@ -255,48 +268,134 @@ function checkInsn(env: VerifierEnv): number {
 /** `is_state_visited`: true when the current state is covered by an explored one. */
 function isStateVisited(env: VerifierEnv, idx: number): boolean {
   const cur = env.cur;
-  let addNew = env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8;
+  // is_force_checkpoint: may_goto always gets a checkpoint (iterator and callback calls too).
+  const force = isMayGoto(env.slots[idx]);
+  let addNew = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
   // The kernel hashes explored states by (insn ^ callsite) % prog_len; a bucket may hold other
   // instructions' states, which count towards max_states_per_insn but are not compared.
   const bucket = ((idx ^ cur.callsite) >>> 0) % env.slots.length;
-  const list = env.explored.get(bucket) ?? [];
+  let list = env.explored[bucket];
+  if (list === undefined) {
+    list = [];
+    env.explored[bucket] = list;
+  }
   let count = 0;
-  for (const sl of [...list]) {
+  let live: number[] | null = null;
+  for (let i = 0; i < list.length; ) {
+    const sl = list[i];
     count++;
-    if (sl.insn !== idx) continue;
+    if (sl.insn !== idx) {
+      i++;
+      continue;
+    }
     if (sl.branches > 0) {
-      if (statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true)) {
+      if (force) {
+        // A later may_goto iteration equal to an earlier one: the loop converged.
+        if (live === null) live = liveMasks(env, idx, cur);
+        if (sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(sl.state, cur, live, env.liveStack[idx], false)) {
+          sl.hits++;
+          addBackedge(env, sl);
+          return true;
+        }
+      }
+      if (statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true) && sl.state.mayGotoDepth === cur.mayGotoDepth) {
         const all = (1n << 64n) - 1n;
         throw new RejectError(`infinite loop detected at insn ${idx}`, idx, [`cur state:${formatState(cur, env.maps, 0x7ff, all)}`, `old state:${formatState(sl.state, env.maps, 0x7ff, all)}`]);
       }
-      if (env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNew = false;
-    } else if (statesEqual(sl.state, cur, liveMasks(env, idx, cur), env.liveStack[idx], false)) {
-      sl.hits++;
-      return true;
+      if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNew = false;
+    } else {
+      if (live === null) live = liveMasks(env, idx, cur);
+      // incomplete_read_marks: inside an SCC visit that has backedges the kernel compares in
+      // RANGE_WITHIN mode, which equals the simulator's (every scalar is precise here).
+      const loop = sccHasBackedges(env, sl);
+      if (statesEqual(sl.state, cur, live, env.liveStack[idx], false)) {
+        sl.hits++;
+        if (loop) addBackedge(env, sl);
+        return true;
+      }
     }
     if (addNew) sl.misses++;
-    if (sl.misses > sl.hits * 3 + 3) {
+    // Checkpoints still on the path (may_goto) may miss longer before eviction.
+    const n = force && sl.branches > 0 ? 64 : 3;
+    if (sl.misses > sl.hits * n + n) {
       // Evicted states wait on the kernel's free list until their paths finish.
-      list.splice(list.indexOf(sl), 1);
+      list.splice(i, 1);
       if (sl.branches === 0) env.liveStates--;
       else sl.evicted = true;
+    } else {
+      i++;
     }
   }
   if (count > env.maxStatesPerInsn) env.maxStatesPerInsn = count;
   if (!addNew) return false;
   env.totalStates++;
   env.liveStates++;
-  if (env.liveStates > env.peakStates) env.peakStates = env.liveStates;
+  updatePeakStates(env);
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
   // mark_all_scalars_imprecise: a privileged loader's new checkpoint starts without precision marks.
   for (const r of cur.regs) if (r.type === 'scalar') r.precise = false;
   for (const slot of cur.stack) if (slot.spilled.type === 'scalar') slot.spilled.precise = false;
-  const cp: Checkpoint = { insn: idx, state: copyState(cur), branches: 1, parent: cur.parent, hits: 0, misses: 0, evicted: false };
+  const cp: Checkpoint = { insn: idx, state: snapshotState(cur), branches: 1, parent: cur.parent, hits: 0, misses: 0, evicted: false };
+  maybeEnterScc(env, cp);
   cur.parent = cp;
+  cur.dfsDepth = cp.state.dfsDepth + 1;
   list.unshift(cp);
-  env.explored.set(bucket, list);
   return false;
+}
+
+/** `update_peak_states`: stored checkpoints (explored and on the free list) plus backedges. */
+function updatePeakStates(env: VerifierEnv): void {
+  const n = env.liveStates + env.numBackedges;
+  if (n > env.peakStates) env.peakStates = n;
+}
+
+/** `maybe_enter_scc`: a checkpoint inside a loop opens its visit when none is open. */
+function maybeEnterScc(env: VerifierEnv, cp: Checkpoint): void {
+  const key = sccCallchain(env.sccOf, cp.state, cp.insn);
+  if (key === null) return;
+  let visit = env.sccVisits.get(key);
+  if (visit === undefined) {
+    visit = { entry: null, backedges: 0 };
+    env.sccVisits.set(key, visit);
+  }
+  if (visit.entry === null) {
+    visit.entry = cp;
+    if (env.log.level >= 2) env.log.write(`SCC enter (${key})\n`);
+  }
+}
+
+/** `maybe_exit_scc`: the entry checkpoint has no paths left, so the visit's backedges go. */
+function maybeExitScc(env: VerifierEnv, cp: Checkpoint): void {
+  const key = sccCallchain(env.sccOf, cp.state, cp.insn);
+  if (key === null) return;
+  const visit = env.sccVisits.get(key);
+  if (visit === undefined || visit.entry !== cp) return;
+  if (env.log.level >= 2) env.log.write(`SCC exit (${key})\n`);
+  visit.entry = null;
+  env.numBackedges -= visit.backedges;
+  visit.backedges = 0;
+}
+
+/** `incomplete_read_marks`: whether `sl`'s SCC visit already holds backedges. */
+function sccHasBackedges(env: VerifierEnv, sl: Checkpoint): boolean {
+  if (env.numBackedges === 0) return false;
+  const key = sccCallchain(env.sccOf, sl.state, sl.insn);
+  if (key === null) return false;
+  const visit = env.sccVisits.get(key);
+  return visit !== undefined && visit.backedges > 0;
+}
+
+/** `add_scc_backedge`: remembers a loop-closing hit on `sl` until its SCC visit ends. */
+function addBackedge(env: VerifierEnv, sl: Checkpoint): void {
+  const key = sccCallchain(env.sccOf, sl.state, sl.insn);
+  if (key === null) return;
+  const visit = env.sccVisits.get(key);
+  if (visit === undefined || visit.entry === null) return;
+  if (env.log.level >= 2) env.log.write(`SCC backedge (${key})\n`);
+  visit.backedges++;
+  env.numBackedges++;
+  updatePeakStates(env);
 }
 
 /**
@@ -304,12 +403,14 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
  * registers, and for each caller the callee-saved registers live after its call returns.
  */
 function liveMasks(env: VerifierEnv, idx: number, cur: VerifierState): number[] {
-  const masks = cur.callers.map((_, f) => {
-    const callsite = f + 1 < cur.callers.length ? cur.callers[f + 1].callsite : cur.callsite;
+  const depth = cur.callers.length;
+  const masks = new Array<number>(depth + 1);
+  for (let f = 0; f < depth; f++) {
+    const callsite = f + 1 < depth ? cur.callers[f + 1].callsite : cur.callsite;
     const after = callsite + 1 < env.slots.length ? env.liveBefore[callsite + 1] : 0;
-    return (after & 0b1111000000) | (1 << 10);
-  });
-  masks.push(env.liveBefore[idx]);
+    masks[f] = (after & 0b1111000000) | (1 << 10);
+  }
+  masks[depth] = env.liveBefore[idx];
   return masks;
 }
 
@@ -317,11 +418,30 @@ function updateBranchCounts(env: VerifierEnv, cp: Checkpoint | null): void {
   while (cp !== null) {
     cp.branches--;
     if (cp.branches > 0) break;
+    maybeExitScc(env, cp);
     if (cp.evicted) {
       cp.evicted = false;
       env.liveStates--;
     }
     cp = cp.parent;
+  }
+}
+
+/**
+ * The level-2 table of registers live before each instruction (`compute_live_registers`):
+ * the SCC id when the instruction is in a loop, the index, one column per R0–R9, the
+ * instruction.
+ */
+function printLiveRegisters(env: VerifierEnv): void {
+  const log = env.log;
+  log.write('Live regs before insn:\n');
+  for (let i = 0; i < env.slots.length; i++) {
+    const scc = env.sccOf[i];
+    let regs = '';
+    for (let r = 0; r < 10; r++) regs += (env.liveBefore[i] & (1 << r)) !== 0 ? String(r) : '.';
+    const slot = env.slots[i];
+    log.write(`${scc !== 0 ? String(scc).padStart(3) : '   '} ${String(i).padStart(3)}: ${regs} ${formatKernel(slot as Instruction, undefined, env.slots[i + 1] as Instruction | undefined)}\n`);
+    if (slot.code === 0x18) i++;
   }
 }
 
@@ -338,11 +458,11 @@ function doCheck(env: VerifierEnv): void {
     env.insnIdx = idx;
     if (++env.processed > COMPLEXITY_LIMIT) reject(env, `BPF program is too large. Processed ${env.processed} insn`);
     let next: number;
-    if (env.prunePoints.has(idx) && isStateVisited(env, idx)) {
+    if (env.prunePoints[idx] === 1 && isStateVisited(env, idx)) {
       if (log.enabled) log.write(doPrintState ? `\nfrom ${prevIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
       next = -1;
     } else {
-      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n)}\n`);
+      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n, env.cur.callers.length)}\n`);
       doPrintState = false;
       if (log.enabled) {
         if (stateScratched(env)) printInsnState(env);
@@ -353,6 +473,9 @@ function doCheck(env: VerifierEnv): void {
       }
       prevIdx = idx;
       next = checkInsn(env);
+      // Back in the caller after a subprogram's exit: the next instruction starts with a
+      // "from <exit> to <next>" state line at level 2 (and a "from … : safe" when pruned).
+      if (next >= 0 && env.slots[idx].code === 0x95) doPrintState = true;
     }
     if (next >= 0) {
       idx = next;
@@ -394,7 +517,8 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
     gpl: isGplCompatible(options.license ?? 'GPL'),
     maps,
     possibleCpus: options.possibleCpus ?? null,
-    prunePoints: new Set(),
+    prunePoints: new Uint8Array(slots.length),
+    immRegs: new Array<RegState | undefined>(slots.length),
     liveBefore: new Uint16Array(slots.length),
     liveStack: [],
     log,
@@ -405,11 +529,14 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
     jmpsProcessed: 0,
     prevJmpsProcessed: 0,
     prevInsnProcessed: 0,
-    explored: new Map(),
+    explored: [],
     totalStates: 0,
     peakStates: 0,
     maxStatesPerInsn: 0,
     liveStates: 0,
+    sccOf: new Int32Array(slots.length),
+    sccVisits: new Map(),
+    numBackedges: 0,
     pending: [],
     stackDepth: 0,
     scratchedRegs: 0x7ff,
@@ -422,7 +549,10 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
     const shape = checkStructure(slots, maps, (starts) => {
       if (log.level >= 2) starts.forEach((start, i) => log.write(`func#${i} @${start}\n`));
     });
-    const full: VerifierEnv = { ...env, prunePoints: shape.prunePoints, liveBefore: liveRegisters(slots), liveStack: liveStackSlots(slots) };
+    const prunePoints = new Uint8Array(slots.length);
+    for (const p of shape.prunePoints) prunePoints[p] = 1;
+    const full: VerifierEnv = { ...env, sccOf: computeSccs(slots), prunePoints, liveBefore: liveRegisters(slots, progType), liveStack: liveStackSlots(slots) };
+    if (log.level >= 2) printLiveRegisters(full);
     try {
       doCheck(full);
     } finally {

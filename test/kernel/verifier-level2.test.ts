@@ -1,0 +1,150 @@
+/**
+ * The offline verifier's level 2 log (every path, the live-register table, register state after
+ * every instruction, SCC enter/backedge/exit lines) against the live kernel's, line by line, for
+ * every row of the case table.
+ *
+ * Two kinds of kernel lines are not simulated and are handled explicitly: the stack-liveness
+ * debug lines of kernel/bpf/liveness.c (`(0) frame 0 insn 5 +live -8`, `(0) live stack update
+ * done in 2 iterations`) are dropped from the kernel's log before comparing, and rows whose
+ * kernel log shows precision backtracking (`mark_precise:` lines) are counted but not compared,
+ * because verifier-sim does not model precision tracking. Every other row must match exactly.
+ *
+ * The koffi wrapper is private to this file on purpose, as in verifier-vs-kernel.test.ts (x86_64:
+ * `bpf` = 321, BPF_MAP_CREATE = 0, BPF_PROG_LOAD = 5; `union bpf_attr` is 168 bytes on 6.18).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { Exit, Mov, R0, attachType, encode, mapType, programType, type Instruction } from 'ebpf-bytecode-utils';
+import { verify } from '../../verifier-sim/verifier/index.js';
+import { verifierCases, type VerifierCase } from '../unit/verifier-cases.test.js';
+import { kernelTest } from '../support/kernel.js';
+
+/** Log buffer size: large enough that no row's level 2 log is truncated. */
+const LOG_SIZE = 1 << 22;
+
+interface Loader {
+  /** Loads `c` (creating and closing its maps) with `log_level` 2 and returns the kernel's log. */
+  log(c: VerifierCase): string;
+}
+
+function openLoader(): Loader {
+  const koffi = createRequire(import.meta.url)('koffi');
+  const libc = koffi.load('libc.so.6');
+  const syscall = libc.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');
+  const closeFd = libc.func('int close(int fd)');
+  const mapCreate = (type: number, keySize: number, valueSize: number, maxEntries: number, flags: number): number => {
+    const a = Buffer.alloc(168);
+    a.writeUInt32LE(type, 0);
+    a.writeUInt32LE(keySize, 4);
+    a.writeUInt32LE(valueSize, 8);
+    a.writeUInt32LE(maxEntries, 12);
+    a.writeUInt32LE(flags, 16);
+    const fd = Number(syscall(321, 0, a, 168));
+    if (fd < 0) throw new Error(`BPF_MAP_CREATE: errno ${koffi.errno()}`);
+    return fd;
+  };
+  return {
+    log(c) {
+      const fds = (c.maps ?? []).map((m) => mapCreate(mapType(m.type), m.keySize, m.valueSize, m.maxEntries, m.flags ?? 0));
+      try {
+        const insns = withFds(c.insns, fds);
+        const code = Buffer.from(encode(insns));
+        const lic = Buffer.from(`${c.license ?? 'GPL'}\0`);
+        const log = Buffer.alloc(LOG_SIZE);
+        const a = Buffer.alloc(168);
+        a.writeUInt32LE(programType(c.progType), 0);
+        a.writeUInt32LE(code.length / 8, 4);
+        a.writeBigUInt64LE(BigInt(koffi.address(code)), 8);
+        a.writeBigUInt64LE(BigInt(koffi.address(lic)), 16);
+        a.writeUInt32LE(2, 24);
+        a.writeUInt32LE(log.length, 28);
+        a.writeBigUInt64LE(BigInt(koffi.address(log)), 32);
+        a.writeUInt32LE(c.expectedAttachType ? attachType(c.expectedAttachType) : 0, 68);
+        const fd = Number(syscall(321, 5, a, 168));
+        if (fd >= 0) closeFd(fd);
+        const end = log.indexOf(0);
+        return log.subarray(0, end < 0 ? log.length : end).toString();
+      } finally {
+        for (const fd of fds) closeFd(fd);
+      }
+    },
+  };
+}
+
+/** Replaces map indexes in `ld_imm64` map references by real fds. */
+function withFds(insns: readonly Instruction[], fds: readonly number[]): Instruction[] {
+  return insns.map((i) => {
+    if (i.code !== 0x18 || typeof i.imm !== 'bigint' || (i.src !== 1 && i.src !== 2)) return i;
+    const index = Number(i.imm & 0xffffffffn);
+    if (index >= fds.length) return i;
+    return { ...i, imm: (i.imm & ~0xffffffffn) | BigInt(fds[index]) };
+  });
+}
+
+/**
+ * A level 2 log made comparable: map addresses (which the simulator cannot know) become `ADDR`
+ * in instruction lines and in the live-register table; the kernel's stack-liveness debug lines
+ * are dropped.
+ */
+function comparableLevel2Log(log: string): string[] {
+  return log
+    .replace(/^(\d+: \(18\) r\d+ = )0x[0-9a-f]+ *;/gm, '$1ADDR ;')
+    .replace(/^([ 0-9]{7}: [0-9.]{10} \(18\) r\d+ = )0x[0-9a-f]+$/gm, '$1ADDR')
+    .split('\n')
+    .filter((line) => !/^\([\d,]+\) (frame \d+ insn \d+ |live stack update done in )/.test(line));
+}
+
+/** The kernel's `nr_cpu_ids` (it bounds `bpf_get_smp_processor_id()`), or undefined. */
+function possibleCpus(): number | undefined {
+  try {
+    const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+    return Math.max(...text.split(',').map((r) => Number(r.split('-').pop()))) + 1;
+  } catch {
+    return undefined;
+  }
+}
+
+let loader: Loader | null = null;
+const load = (): Loader => (loader ??= openLoader());
+
+/**
+ * Null when the running kernel prints level 2 logs the way Linux 6.18 does (the live-register
+ * table of `r0 = 0; exit` matches ours), else the reason: older kernels print another dialect.
+ */
+function dialectMissing(): string | null {
+  const insns = [Mov.imm(R0, 0), Exit()];
+  const kernel = comparableLevel2Log(load().log({ name: 'dialect probe', progType: 'socket_filter', insns, verdict: 'accept', error: null }));
+  const ours = comparableLevel2Log(verify(insns, { progType: 'socket_filter', logLevel: 2 }).log);
+  const i = kernel.findIndex((line, j) => line !== ours[j]);
+  return i < 0 && kernel.length === ours.length ? null : `this kernel's level 2 log differs from verifier-sim's (Linux 6.18) for 'r0 = 0; exit': kernel ${JSON.stringify(kernel[i])}, ours ${JSON.stringify(ours[i])}`;
+}
+
+kernelTest(
+  test,
+  'level 2 logs: ours equal the kernel\'s line for line on every row without precision backtracking',
+  () => {
+    const cpus = possibleCpus();
+    const diffs: string[] = [];
+    let compared = 0;
+    let precision = 0;
+    for (const c of verifierCases) {
+      const kernel = comparableLevel2Log(load().log(c));
+      if (kernel.some((line) => line.startsWith('mark_precise: '))) {
+        precision++;
+        continue;
+      }
+      compared++;
+      const ours = comparableLevel2Log(verify(c.insns, { progType: c.progType, expectedAttachType: c.expectedAttachType, license: c.license, maps: c.maps, possibleCpus: cpus, logLevel: 2 }).log);
+      const i = kernel.findIndex((line, j) => line !== ours[j]);
+      if (i >= 0 || kernel.length !== ours.length) diffs.push(`${c.name}, line ${i}: kernel ${JSON.stringify(kernel[i])}, ours ${JSON.stringify(ours[i])}`);
+    }
+    console.log(`verifier vs kernel: level 2 logs identical for ${compared - diffs.length}/${compared} rows (${precision} rows with precision backtracking not compared)`);
+    assert.ok(compared >= 100, `only ${compared} rows compared`);
+    assert.equal(diffs, []);
+  },
+  dialectMissing,
+);
+
+test.run();
