@@ -56,3 +56,5 @@ export * from './attr/link-update.js';
 export * from './link-update.js';
 export * from './attr/link-detach.js';
 export * from './link-detach.js';
+export * from './attr/prog-query.js';
+export * from './prog-query.js';

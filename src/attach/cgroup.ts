@@ -14,6 +14,7 @@ import { getFdById } from '../../syscalls/get-id.js';
 import { linkCreate } from '../../syscalls/link-create.js';
 import { progAttach, progDetach } from '../../syscalls/prog-attach.js';
 import { progInfo } from '../../syscalls/prog-info.js';
+import { detachOnExit } from './cleanup.js';
 import { Link, acquireAll, ownedFd } from './link.js';
 
 /** Where cgroup v2 is mounted when nothing else is (the systemd and kernel-doc default). */
@@ -54,7 +55,8 @@ export type CgroupAttachMethod = 'link' | 'prog_attach';
 export interface CgroupOptions {
   /**
    * `'link'` (`BPF_LINK_CREATE`, default: detached when the link is closed, and also when the
-   * process dies) or `'prog_attach'` (`BPF_PROG_ATTACH`: outlives the process unless detached).
+   * process dies) or `'prog_attach'` (`BPF_PROG_ATTACH`: outlives the process unless detached; the clean-up registry detaches it on
+   * exit, SIGINT/SIGTERM/SIGHUP and uncaught exceptions, see `detachOnExit`).
    */
   readonly method?: CgroupAttachMethod;
   /** `BPF_PROG_ATTACH` flags (`AttachFlags`); default `ALLOW_MULTI`. Ignored for links. */
@@ -142,6 +144,6 @@ export function attachCgroup(progFd: number, cgroup: string | number, attachType
     cg?.release();
     return new Link('cgroup', target, 'bpf_link', [link]);
   }
-  // Detach first, then close the program and cgroup fds.
-  return new Link('cgroup', target, 'prog_attach', [...parts].reverse());
+  // Detach first, then close the program and cgroup fds. PROG_ATTACH outlives the process: detach on exit too.
+  return detachOnExit(new Link('cgroup', target, 'prog_attach', [...parts].reverse()));
 }

@@ -25,3 +25,6 @@ export * from './kprobe-events.js';
 export * from './kprobe-multi.js';
 export * from './tracing.js';
 export * from './lsm.js';
+export * from './cleanup.js';
+export * from './attached-programs.js';
+export * from './usdt.js';

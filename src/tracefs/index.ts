@@ -8,3 +8,4 @@ export * from './tracefs-root.js';
 export * from './tracepoint-name.js';
 export * from './tracepoint-id.js';
 export * from './format.js';
+export * from './trace-pipe.js';
