@@ -1,12 +1,14 @@
 /**
  * BCC's `trace_readline` / `trace_fields` / `trace_print`: lines of the kernel's trace pipe
  * (`/sys/kernel/tracing/trace_pipe`, where `bpf_trace_printk` writes), split into task, pid,
- * CPU, flags, timestamp and message. Reading consumes the lines (one reader sees each).
+ * CPU, flags, timestamp and message. Reading consumes the lines (one reader sees each). Reads are
+ * synchronous, as BCC's are; src/tracefs/trace-pipe.ts is the event-loop reader.
  * @module
  */
 
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { tracefsRoot } from '../tracefs/tracefs-root.js';
+import { parseTraceLine as parseTraceEvent } from '../tracefs/trace-pipe.js';
 
 /** One trace pipe line, split as BCC's `trace_fields` splits it. */
 export interface TraceFields {
@@ -29,10 +31,8 @@ export interface TraceFields {
  * its fields; undefined for lines that are not events (`CPU:3 [LOST 5 EVENTS]`, malformed).
  */
 export function parseTraceLine(line: string): TraceFields | undefined {
-  if (line.startsWith('CPU:')) return undefined;
-  const m = /^\s*(.*?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(\S+)\s+(\d+\.\d+):\s+([^:]*):\s?(.*)$/.exec(line);
-  if (m === null) return undefined;
-  return { task: m[1], pid: Number(m[2]), cpu: Number(m[3]), flags: m[4], ts: Number(m[5]), msg: m[7] };
+  const e = parseTraceEvent(line);
+  return e === undefined ? undefined : { task: e.task, pid: e.pid, cpu: e.cpu, flags: e.flags, ts: e.timestamp, msg: e.message };
 }
 
 /** A reader of the trace pipe; open one per consumer and close it. */
