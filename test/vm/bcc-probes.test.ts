@@ -3,15 +3,16 @@
 // PT_REGS_PARMn_SYSCALL) and forced onto fentry, both against the arguments this process passed;
 // `kprobe__`/`kretprobe__` auto-attach on do_sys_openat2 with PT_REGS_RC equal to the fd; a
 // KRETFUNC_PROBE on __x64_sys_openat reading PT_REGS_PARM1/PARM2 of the inner registers and the
-// return value. Closing each BPF object detaches everything (no kprobe left).
+// return value; `kfunc__`/`kretfunc__` and `lsm__` auto-attach (arguments, return value, an LSM
+// denial). Closing each BPF object detaches everything (no kprobe left).
 //
 // Runs only inside the VM (TSBPF_IN_VM=1): `node test/vm/run.js --kernel 6.12 'vm/bcc'`.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BPF, BPF_PERF_OUTPUT, BPF_RINGBUF_OUTPUT, type SyscallMechanism } from '../../src/bcc/index.js';
+import { BPF, BPF_ARRAY, BPF_PERF_OUTPUT, BPF_RINGBUF_OUTPUT, type SyscallMechanism } from '../../src/bcc/index.js';
 import { kretfuncOpenat } from '../../examples/bcc-kretfunc-openat.js';
 import { s32, s64, u32, u64 } from '../../src/dsl/index.js';
 import { char, struct } from '../../src/types/index.js';
@@ -113,6 +114,58 @@ register('KRETFUNC_PROBE(__x64_sys_openat) (examples/bcc-kretfunc-openat.ts): PT
     assert.ok(e, `an openat of ${path}`);
     assert.is(e!.dfd, -100);
     assert.is(e!.ret, BigInt(fd));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+register('kfunc__ / kretfunc__ on do_unlinkat: the dfd argument and the return value (-ENOENT), auto-attached by name', () => {
+  const missing = `/tmp/tsbpf-bcc-vm-missing-${process.pid}`;
+  rmSync(missing, { force: true });
+  using b = new BPF({
+    tables: { seen: BPF_ARRAY(u64, 2) },
+    functions: {
+      kfunc__do_unlinkat: ($, ctx, t) => {
+        $.if($.getCurrentPidTgid().shr(32n).cast(u32).ne(process.pid), () => $.return(0));
+        t.seen.update(0, ctx.arg(0).cast(u32).cast(u64));
+      },
+      kretfunc__do_unlinkat: ($, ctx, t) => {
+        $.if($.getCurrentPidTgid().shr(32n).cast(u32).ne(process.pid), () => $.return(0));
+        t.seen.update(1, ctx.ret.cast(u32).cast(u64));
+      },
+    },
+  });
+  assert.ok(b.links.includes('kfunc do_unlinkat') && b.links.includes('kretfunc do_unlinkat'), b.links.join(', '));
+  assert.throws(() => unlinkSync(missing), /ENOENT/);
+  const seen = b.get('seen');
+  assert.is(BigInt.asIntN(32, seen.get(0) as bigint), -100n, 'AT_FDCWD');
+  assert.is(BigInt.asIntN(32, seen.get(1) as bigint), -2n, '-ENOENT');
+});
+
+register('lsm__file_open: a non-zero return denies this process\'s opens while the switch is on', () => {
+  const lsms = existsSync('/sys/kernel/security/lsm') ? readFileSync('/sys/kernel/security/lsm', 'utf8') : '';
+  if (!lsms.split(',').includes('bpf')) {
+    console.log(`skip: lsm__file_open: the guest kernel's LSM list has no bpf (${lsms || 'securityfs missing'})`);
+    return;
+  }
+  const { dir, path } = scratch();
+  try {
+    closeSync(openSync(path, 'w'));
+    using b = new BPF({
+      tables: { deny: BPF_ARRAY(u64, 1) },
+      functions: {
+        lsm__file_open: ($, _ctx, t) => {
+          $.if($.getCurrentPidTgid().shr(32n).cast(u32).ne(process.pid), () => $.return(0));
+          $.ifSome(t.deny.lookup(0), (v) => { $.if(v.get().ne(0n), () => $.return(-1)); });
+          return 0;
+        },
+      },
+    });
+    closeSync(openSync(path, 'r'));
+    b.get('deny').set(0, 1n);
+    assert.throws(() => openSync(path, 'r'), /EPERM/);
+    b.get('deny').set(0, 0n);
+    closeSync(openSync(path, 'r'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
