@@ -449,8 +449,21 @@ export class CodeGen {
     return false;
   }
 
-  /** Emits one statement; returns whether it always returns. */
+  /**
+   * The statement that produced each emitted item (the innermost one: a nested statement's
+   * items are its own, the rest of a compound statement's belong to it). Prologue items have none.
+   */
+  readonly origins = new Map<ProgramItem, StmtNode>();
+
+  /** Emits one statement, recording it as the origin of its items; returns whether it always returns. */
   stmt(s: StmtNode): boolean {
+    const start = this.items.length;
+    const returns = this.#stmt(s);
+    for (let i = start; i < this.items.length; i++) if (!this.origins.has(this.items[i])) this.origins.set(this.items[i], s);
+    return returns;
+  }
+
+  #stmt(s: StmtNode): boolean {
     return visitStmt<boolean>(s, {
       let: (n) => (this.#assign(n.target, n.init), false),
       assign: (n) => (this.#assign(n.target, n.value), false),

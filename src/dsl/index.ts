@@ -88,3 +88,7 @@ export * from './stack-trace-map.js';
 export * from './queue-map.js';
 export * from './prog-array.js';
 export * from './map-of-maps.js';
+export * from './source-location.js';
+export * from './program-btf.js';
+export * from './verify-compiled.js';
+export * from './load-one.js';

@@ -1,7 +1,9 @@
 /**
  * Loading a compiled program into the running kernel: creates its maps (`BPF_MAP_CREATE`),
  * binds the symbolic map references to their fds, and loads the program (`BPF_PROG_LOAD`). The
- * kernel's verifier rejecting it throws the syscalls layer's `SyscallError` carrying the log.
+ * kernel's verifier rejecting it (EACCES) throws a `VerifierError` with the log and the TypeScript
+ * line of the failing instruction (the program is loaded with its BTF, func_info and line_info);
+ * other failures throw the syscalls layer's `SyscallError`.
  * Needs root (or CAP_BPF) and a kernel with BPF.
  *
  * ```ts
@@ -11,11 +13,9 @@
  * @module
  */
 
-import { encode, programType, resolve } from 'ebpf-bytecode-utils';
 import { createDslMap } from './create-map.js';
-import { attachLoadOptions } from './attach-load-options.js';
 import { closeFd } from '../../syscalls/close-fd.js';
-import { progLoad } from '../../syscalls/prog-load.js';
+import { loadOneCompiled } from './load-one.js';
 import type { CompiledProgram } from './compile.js';
 
 /** A program and its maps in the kernel; owns the fds. */
@@ -49,8 +49,7 @@ export function loadCompiled(compiled: CompiledProgram, options: KernelLoadOptio
     for (const m of compiled.maps) {
       mapFds[m.name] = createDslMap(m);
     }
-    const insns = encode(resolve(compiled.insns, { maps: mapFds }).instructions);
-    const loaded = progLoad({ progType: programType(compiled.progType), insns, license: compiled.license, progName: compiled.name.slice(0, 15), ...attachLoadOptions(compiled), ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }) });
+    const loaded = loadOneCompiled(compiled, mapFds, options);
     let open = true;
     const close = () => {
       if (!open) return;

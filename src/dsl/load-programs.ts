@@ -12,11 +12,9 @@
  * @module
  */
 
-import { encode, programType, resolve } from 'ebpf-bytecode-utils';
 import { createDslMap } from './create-map.js';
-import { attachLoadOptions } from './attach-load-options.js';
 import { closeFd } from '../../syscalls/close-fd.js';
-import { progLoad } from '../../syscalls/prog-load.js';
+import { loadOneCompiled } from './load-one.js';
 import type { CompiledProgram } from './compile.js';
 import { DslError } from './errors.js';
 import type { DslMapSpec } from './maps.js';
@@ -59,7 +57,8 @@ export function sharedMapSpecs(programs: readonly CompiledProgram[]): DslMapSpec
 
 /**
  * Creates the maps of `programs` once and loads each program (verifier log level 0; a
- * rejection throws the syscalls layer's `SyscallError` with the log). Program names must be
+ * rejection throws a `VerifierError` at the TS line of the failing instruction, other failures a
+ * `SyscallError`). Program names must be
  * distinct. On failure everything created so far is closed.
  */
 export function loadProgramSet(programs: readonly CompiledProgram[]): LoadedProgramSet {
@@ -83,8 +82,7 @@ export function loadProgramSet(programs: readonly CompiledProgram[]): LoadedProg
       mapFds[m.name] = createDslMap(m);
     }
     for (const p of programs) {
-      const insns = encode(resolve(p.insns, { maps: mapFds }).instructions);
-      progFds[p.name] = progLoad({ progType: programType(p.progType), insns, license: p.license, progName: p.name.slice(0, 15), ...attachLoadOptions(p) }).fd;
+      progFds[p.name] = loadOneCompiled(p, mapFds).fd;
     }
   } catch (err) {
     close();

@@ -42,6 +42,7 @@ import { makeTracingContext, type TracingSignature } from './tracing-context.js'
 import type { Btf } from 'ebpf-bytecode-utils';
 import { kernelBtf } from './kernel-btf.js';
 import { kernelRoot, type KernelRef } from './kernel-ref.js';
+import { captureSite, recordSite } from './source-location.js';
 
 /** A built program: immutable, inspectable, input of {@link compile}. */
 export interface Program<P extends ProgType = ProgType> {
@@ -199,6 +200,7 @@ export class Builder<P extends ProgType> implements Emitter {
 
   /** Appends `stmt` to the block being built (used by variables, refs and map handles). */
   emit(stmt: StmtNode): void {
+    recordSite(stmt);
     this.#blocks[this.#blocks.length - 1].push(stmt);
   }
 
@@ -647,6 +649,7 @@ export function program<P extends ProgType>(
   build: ($: Builder<P>, ctx: Context<P>) => Expr<IntType> | Expr<Bool> | number | bigint | void,
   options: ProgramOptions = {},
 ): Program<P> {
+  const site = captureSite();
   if (packetOffsetsOf(progType) === undefined) throw new DslError(`program '${name}': program type '${String(progType)}' is not supported by the eDSL`);
   const $ = new Builder(progType, options.license ?? 'GPL');
   let ctx: Context<P>;
@@ -673,5 +676,7 @@ export function program<P extends ProgType>(
   const sig = options.tracing;
   const attach: ProgramAttach | undefined = sig === undefined || (progType !== 'tracing' && progType !== 'lsm') ? undefined
     : Object.freeze({ attachType: sig.attachType, target: sig.target, btfName: sig.btfTarget.name, btfKind: sig.btfTarget.kind });
-  return Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(attach === undefined ? {} : { attach }) });
+  const built: Program<P> = Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(attach === undefined ? {} : { attach }) });
+  recordSite(built, site);
+  return built;
 }

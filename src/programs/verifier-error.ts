@@ -31,11 +31,23 @@ export class VerifierError extends Error {
   /** errno name. */
   readonly code: string;
 
-  constructor(program: string, cause: SyscallError) {
+  /**
+   * The source position of the failing instruction (`probe.ts:12`), when the program carried
+   * line info and the log names the instruction; null otherwise.
+   */
+  readonly source: string | null;
+
+  /**
+   * `sourceOf` maps an instruction index to its source position (`file:line`), for programs
+   * loaded with line_info; the message then ends with ` at <position>`.
+   */
+  constructor(program: string, cause: SyscallError, sourceOf?: (insn: number) => string | undefined) {
     const log = cause.log ?? '';
     const facts = verifierLogFacts(log);
     const error = facts.error ?? syscallReason(cause);
-    super(`load ${program}: ${error}${facts.insn === undefined ? '' : ` (insn ${facts.insn})`}`, { cause });
+    const source = facts.insn === undefined ? undefined : sourceOf?.(facts.insn);
+    super(`load ${program}: ${error}${facts.insn === undefined ? '' : ` (insn ${facts.insn})`}${source === undefined ? '' : ` at ${source}`}`, { cause });
+    this.source = source ?? null;
     this.program = program;
     this.error = error;
     this.log = log;
