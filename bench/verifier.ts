@@ -1,6 +1,7 @@
 // bench/verifier: the offline verifier's CPU time (and processed instructions per second) on a
 // few program shapes, side by side with the live kernel's BPF_PROG_LOAD when run as root.
-// Prints a table. ROUNDS=n sets the number of side-by-side rounds (default 7).
+// Prints a table. ROUNDS=n sets the number of side-by-side rounds (default 7); ONLY=text keeps the
+// shapes whose name contains text.
 //   node --expose-gc --import tsx bench/verifier.ts
 // With --expose-gc the heap is collected before each measured run (outside the timing), so a run
 // does not pay for garbage left by the previous one.
@@ -98,7 +99,7 @@ const kernel = kernelLoader();
 console.log(`CPU time (user + system), median of ${ROUNDS} side-by-side rounds after 30 warm-up runs; the kernel's is the BPF_PROG_LOAD syscall alone.`);
 console.log('| program | processed | ours (ms) | ours (M insns/s) | kernel load (ms) | ours / kernel |');
 console.log('|---|---:|---:|---:|---:|---:|');
-for (const s of shapes) {
+for (const s of shapes.filter((x) => x.name.includes(process.env.ONLY ?? ''))) {
   const options = { progType: 'socket_filter', maps: s.maps };
   const r = verify(s.insns, options);
   // Warm up until V8's optimising tier has compiled the hot paths: 30 runs (at most 3 s of CPU).

@@ -10,10 +10,13 @@ import { createRequire } from 'node:module';
 import {
   Add, And, ArSh, Atomic, BSwap, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSet, JSGE, JSGT, JSLE, JSLT, Ja, LoadAbs, LoadFunc,
   LoadImm64, LoadInd, LoadMapPtr, LoadMem, LoadMemSX, LSh, Mod, Mov, MovSX, Mul, Neg, Or, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, RSh,
-  SDiv, SMod, Size, StoreImm, StoreMem, Sub, ToBE, ToLE, Xor, encode, helperByName, programType, mapType,
+  SDiv, SMod, Size, StoreImm, StoreMem, Sub, ToBE, ToLE, Xor, disassembleKernel, encode, helperByName, programType, mapType,
   type Instruction, type Register, type AluBuilder, type JumpBuilder,
 } from 'ebpf-bytecode-utils';
 import { Interpreter, createMap, type ArrayMap, type ProgArrayMap, type SimMap } from '../../verifier-sim/index.js';
+import { numRuns } from '../support/num-runs.js';
+import { interpreterComparable, plausibleProgram } from '../../bench/verifier-fuzz-program.js';
+import { helperErrnoSignExtendMissing, isaV4Missing, storeImmToCtxMissing, xdpLargeMetaMissing } from '../support/kernel-lacks.js';
 
 // ---- a tiny private bpf() wrapper (x86_64: syscall 321) ----
 
@@ -132,9 +135,11 @@ function kernelRun(k: Kernel, fd: number, data: Uint8Array, repeat = 1, ctx?: Ui
 }
 
 const kernel = openKernel();
-function ktest(name: string, fn: (k: Kernel) => void): void {
-  if (typeof kernel === 'string') {
-    console.log(`skip: ${name}: ${kernel}`);
+/** Registers a kernel test; it skips with the reason when the kernel or `lacks` (a probe) says so. */
+function ktest(name: string, fn: (k: Kernel) => void, lacks?: () => string | null): void {
+  const reason = typeof kernel === 'string' ? kernel : (lacks?.() ?? null);
+  if (reason !== null || typeof kernel === 'string') {
+    console.log(`skip: ${name}: ${reason}`);
     test.skip(name, () => {});
   } else {
     test(name, () => fn(kernel));
@@ -225,9 +230,9 @@ ktest('kernel oracle: random ALU/JMP programs give the same registers (xdp, 64-b
     fc.property(program, (insns) => {
       both(k, 'xdp', insns, new Uint8Array(64));
     }),
-    { numRuns: 300 },
+    { numRuns: numRuns(300) },
   );
-});
+}, isaV4Missing);
 
 ktest('kernel oracle: random ALU programs give the same retval (socket_filter, low 32 bits of r0)', (k) => {
   fc.assert(
@@ -236,9 +241,9 @@ ktest('kernel oracle: random ALU programs give the same retval (socket_filter, l
       const body = insns.slice(0, insns.findIndex((i) => i.code === 0x7b && i.dst === 10));
       both(k, 'socket_filter', [...body, Exit()], frame);
     }),
-    { numRuns: 100 },
+    { numRuns: numRuns(100) },
   );
-});
+}, isaV4Missing);
 
 // ---- random stack programs: stores, loads (zero- and sign-extending), atomics ----
 
@@ -273,9 +278,9 @@ ktest('kernel oracle: random stack programs (stores, loads, memsx, atomics) give
       const epilogue = alu.slice(alu.findIndex((i) => i.code === 0x7b && i.dst === 10));
       both(k, 'xdp', [...mem, ...epilogue], new Uint8Array(64));
     }),
-    { numRuns: 300 },
+    { numRuns: numRuns(300) },
   );
-});
+}, isaV4Missing);
 
 // ---- contexts and packets ----
 
@@ -327,7 +332,7 @@ ktest('kernel oracle: __sk_buff ctx_in fields reach the program and ctx_out come
     const { kr, ir } = both(k, type, body, frame, { ctx, label: type });
     assert.is(hex(ir.ctxOut ?? new Uint8Array(0)), hex(kr.ctxOut ?? new Uint8Array(0)), `${type} ctx out`);
   }
-});
+}, storeImmToCtxMissing);
 
 ktest('kernel oracle: LD_ABS / LD_IND in network order, out of bounds returns 0 (socket_filter)', (k) => {
   // LD_ABS/LD_IND take the skb from R6.
@@ -503,7 +508,7 @@ for (const [name, spec, ops] of mapCases) {
     } finally {
       k.close(fd);
     }
-  });
+  }, helperErrnoSignExtendMissing);
 }
 
 ktest('kernel oracle: lpm_trie longest-prefix lookups match', (k) => {
@@ -575,7 +580,7 @@ ktest('kernel oracle: bpf_skb_load_bytes and bpf_xdp_adjust_meta', (k) => {
   for (const delta of [-4, -8, -32, -36, 4, -6, -252, -256, -260]) {
     both(k, 'xdp', [Mov.imm(R2, delta), Call.helper(h('bpf_xdp_adjust_meta')), Exit()], frame, { label: `adjust_meta ${delta}` });
   }
-});
+}, xdpLargeMetaMissing);
 
 ktest('kernel oracle: data_in size limits (EINVAL in the kernel, a setup error here)', (k) => {
   const fd = kernelLoad(k, 'xdp', [Mov.imm(R0, 2), Exit()]);
@@ -625,6 +630,46 @@ ktest('kernel oracle: tail calls jump to the program in the slot and fall throug
     k.close(tfd);
     k.close(pa);
   }
+});
+
+// ---- the verifier differential's plausible programs (bench/verifier-fuzz-program.ts), accepted ones run in both ----
+
+ktest(`kernel oracle: ${numRuns(150)} plausible generated programs the kernel accepts give the same retval and data out (interpreted and compiled)`, (k) => {
+  const programs = fc.sample(plausibleProgram, { numRuns: numRuns(150), seed: 20261207 });
+  const env = { pidTgid: (BigInt(process.pid) << 32n) | BigInt(process.pid), uidGid: 0n };
+  const data = new Uint8Array(64).map((_, i) => (i < frame.length ? frame[i] : i * 7));
+  const diffs: string[] = [];
+  let compared = 0;
+  for (const p of programs) {
+    if (!interpreterComparable(p)) continue;
+    const fd = kernelMap(k, mapType('hash'), 4, 8, 4);
+    try {
+      let pfd: number;
+      try {
+        pfd = kernelLoad(k, p.progType, p.insns, [fd]);
+      } catch {
+        continue; // rejected: the verifier differential's business
+      }
+      let kr: KernelRun;
+      try {
+        kr = kernelRun(k, pfd, data);
+      } finally {
+        k.close(pfd);
+      }
+      compared++;
+      for (const compile of [false, true]) {
+        const ir = new Interpreter(p.insns, { progType: p.progType, maps: [createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 })], env, compile }).run({ data });
+        if (Number(ir.retval) !== kr.retval || hex(ir.dataOut) !== hex(kr.dataOut)) {
+          diffs.push(`${compile ? 'compiled' : 'interpreted'} ${p.progType}: kernel retval ${kr.retval}, ours ${ir.retval}${hex(ir.dataOut) === hex(kr.dataOut) ? '' : ' (data out differs)'}: ${disassembleKernel(p.insns).join(' | ')}`);
+        }
+      }
+    } finally {
+      k.close(fd);
+    }
+  }
+  console.log(`interp vs kernel: ${compared} accepted plausible programs compared`);
+  assert.ok(compared >= programs.length / 4, `only ${compared} of ${programs.length} programs were comparable`);
+  assert.equal(diffs, []);
 });
 
 test.run();

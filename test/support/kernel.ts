@@ -42,11 +42,20 @@ const announced = new WeakSet<object>();
 /**
  * Registers `suite(name, fn)` when the kernel is available; otherwise registers a skipped test
  * and prints `skip: <name>: <reason>` (once per suite, for its first skipped test).
+ *
+ * `lacks` (optional) probes the running kernel for a feature the test needs beyond `bpf()`
+ * (see `kernel-lacks.ts`): it runs at registration and returns null when the feature works,
+ * else the reason, which is printed as `skip: <name>: <reason>` for this test.
  */
-export function kernelTest<T>(suite: Test<T>, name: string, fn: Callback<T>): void {
+export function kernelTest<T>(suite: Test<T>, name: string, fn: Callback<T>, lacks?: () => string | null): void {
   const reason = kernelReason();
   if (reason === null) {
-    suite(name, fn);
+    const missing = lacks?.() ?? null;
+    if (missing === null) suite(name, fn);
+    else {
+      console.log(`skip: ${name}: ${missing}`);
+      suite.skip(name, fn);
+    }
     return;
   }
   if (!announced.has(suite)) {

@@ -15,13 +15,15 @@
  * stack slots with spill/fill, context access for socket_filter, sched_cls/act, cgroup_skb, xdp,
  * kprobe, tracepoint and raw_tracepoint, map values, packets, helper calls (availability, GPL,
  * map/key/value/memory/size/context arguments, return values, map compatibility), static
- * bpf-to-bpf calls, atomics, `LD_ABS`/`LD_IND`, return-value ranges, the complexity limit.
+ * bpf-to-bpf calls, atomics, `LD_ABS`/`LD_IND`, return-value ranges, the complexity limit,
+ * `may_goto`, 6.18's loop tracking, and the level-2 log (register states, live-register table).
  *
  * Not modelled yet (rejected with a "… is not simulated" error or approximated): kfuncs, BTF
  * (global functions, `BPF_PSEUDO_BTF_ID`, BTF-typed pointers), callbacks (`bpf_loop`, timers),
- * `may_goto`, dynptrs, iterators, spin locks, acquired references (sockets, ring buffer
- * records), arenas, unprivileged (non-root) rules, precision tracking (all scalars are treated
- * as precise), the level-2 log's liveness table.
+ * dynptrs, iterators, spin locks, acquired references (sockets, ring buffer records), arenas,
+ * unprivileged (non-root) rules, precision tracking (all scalars are treated as precise, so the
+ * kernel sometimes prunes earlier and processes fewer instructions; `mark_precise` lines are not
+ * printed).
  * @module
  */
 

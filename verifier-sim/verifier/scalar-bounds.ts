@@ -32,15 +32,18 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 /** Sets every bound of `r` to the constant `imm` (`___mark_reg_known`). */
 export function setKnown(r: RegState, imm: bigint): void {
   const v = u64(imm);
+  const signed = s64(v);
+  const low = u32(v);
+  const signed32 = s32(low);
   r.varOff = tnumConst(v);
-  r.smin = s64(v);
-  r.smax = s64(v);
+  r.smin = signed;
+  r.smax = signed;
   r.umin = v;
   r.umax = v;
-  r.s32min = s32(v);
-  r.s32max = s32(v);
-  r.u32min = u32(v);
-  r.u32max = u32(v);
+  r.s32min = signed32;
+  r.s32max = signed32;
+  r.u32min = low;
+  r.u32max = low;
 }
 
 /** Makes `r` the scalar constant `imm`, clearing id and offsets (`__mark_reg_known` + SCALAR_VALUE). */
