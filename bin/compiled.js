@@ -5,7 +5,11 @@
 // code, only slower to start, so a stale build is never run; set TSBPF_EXPLAIN_LOAD=1 to have the
 // choice explained on stderr. TSBPF_LOAD=compiled or TSBPF_LOAD=source forces one form (benchmarks
 // use the first while other work changes the sources).
-import { readFileSync, statSync } from 'node:fs';
+//
+// Node built-ins come from process.getBuiltinModule (Node 20.16) where it exists: an ESM import of
+// node:fs costs ~10 ms of start-up. A fast entry (build-info.json `fastEntries`, scripts/build.js)
+// is a CommonJS bundle loaded with require(), for the same reason.
+const { readFileSync, statSync } = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:fs') : await import('node:fs');
 
 const root = new URL('../', import.meta.url);
 
@@ -44,6 +48,13 @@ export async function loadEntry(source) {
   const reason = forced === 'source' ? 'TSBPF_LOAD=source' : forced === 'compiled' ? undefined : staleReason(info);
   const explain = process.env.TSBPF_EXPLAIN_LOAD === '1';
   if (reason === undefined) {
+    const fast = info?.bundled === true ? info.fastEntries?.[source] : undefined;
+    if (fast !== undefined) {
+      if (explain) process.stderr.write(`tsbpf: running compiled ${fast}\n`);
+      const builtin = (name) => (typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(name) : import(name));
+      const [{ createRequire }, { fileURLToPath }] = await Promise.all([builtin('node:module'), builtin('node:url')]);
+      return createRequire(import.meta.url)(fileURLToPath(new URL(fast, root)));
+    }
     // The bundle (one file per entry plus shared chunks) when the build made one.
     const compiled = `dist/${info?.bundled === true ? 'bundle/' : ''}${source.replace(/\.ts$/, '.js')}`;
     if (explain) process.stderr.write(`tsbpf: running compiled ${compiled}\n`);

@@ -4,8 +4,20 @@
 // (bin/compiled.js), so it never runs out-of-date code.
 import { loadEntry } from './compiled.js';
 
+// `tsbpf opensnoop` has its own entry point, bundled into one file (start-up time, issue #6); a
+// build made before that entry existed (TSBPF_LOAD=compiled) runs the full CLI instead.
+async function entryMain() {
+  if (process.argv[2] === 'opensnoop') {
+    try {
+      return (await loadEntry('src/cli/opensnoop-main.ts')).main;
+    } catch (e) {
+      if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    }
+  }
+  return (await loadEntry('src/cli/main.ts')).main;
+}
 try {
-  const { main } = await loadEntry('src/cli/main.ts');
+  const main = await entryMain();
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   // Only a broken installation gets here (main() reports every error itself).

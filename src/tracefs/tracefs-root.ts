@@ -3,8 +3,8 @@
  * @module
  */
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { TracefsError } from './tracefs-error.js';
 
 /** Where tracefs is mounted on current kernels (since Linux 4.1). */
@@ -63,6 +63,8 @@ export function tracefsRoot(options: TracefsRootOptions = {}): string {
   }
   if (!existsSync(TRACEFS_PATH)) throw new TracefsError(`tracefs: ${TRACEFS_PATH} does not exist (is sysfs mounted at /sys?)`, TRACEFS_PATH);
   try {
+    // Loaded only here: node:child_process costs start-up time for every tool that never mounts.
+    const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     execFileSync('mount', ['-t', 'tracefs', 'tracefs', TRACEFS_PATH], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();

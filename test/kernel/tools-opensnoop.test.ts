@@ -15,13 +15,17 @@ import { runOpensnoop } from '../../src/cli/commands/opensnoop.js';
 import { Opensnoop, type OpenEventRecord } from '../../src/tools/opensnoop.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { kernelTest } from '../support/kernel.js';
+import { slowMs } from '../support/num-runs.js';
 
 const test = suite('tools: opensnoop (kernel)');
 const BIN = fileURLToPath(new URL('../../bin/tsbpf.js', import.meta.url));
 
-/** A child that opens `path` every 50 ms for `ms` and prints the fds it got as JSON at the end. */
+/**
+ * A child that opens `path` every 50 ms for `ms`, or until SIGTERM, and then prints the fds it
+ * got as JSON.
+ */
 function opener(path: string, ms: number): ChildProcess {
-  const src = `const fs=require('fs');const fds=new Set();const end=Date.now()+${ms};const t=setInterval(()=>{const fd=fs.openSync(${JSON.stringify(path)},'r');fds.add(fd);fs.closeSync(fd);if(Date.now()>end){clearInterval(t);console.log(JSON.stringify([...fds]));}},50);`;
+  const src = `const fs=require('fs');const fds=new Set();const end=Date.now()+${ms};const done=()=>{clearInterval(t);console.log(JSON.stringify([...fds]));};process.on('SIGTERM',done);const t=setInterval(()=>{const fd=fs.openSync(${JSON.stringify(path)},'r');fds.add(fd);fs.closeSync(fd);if(Date.now()>end)done();},50);`;
   return spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -54,10 +58,12 @@ function memoryIo(): CliIo & { out: string; err: string } {
 kernelTest(test, 'tsbpf opensnoop --json --pid CHILD --duration 3: the child opens of the unique path with its fd', async () => {
   const { dir, path } = uniqueFile('cli');
   try {
-    const child = opener(path, 8000);
+    // The child opens until the CLI is done, however long its start-up takes (a loaded machine, the VM).
+    const child = opener(path, slowMs(120_000));
     const childDone = collect(child);
     const snoop = spawn(process.execPath, [BIN, 'opensnoop', '--json', '--pid', String(child.pid), '--duration', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const r = await collect(snoop);
+    child.kill('SIGTERM');
     const fds = JSON.parse((await childDone).stdout) as number[];
     assert.is(r.code, 0, r.stderr);
     const events = r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as OpenEventRecord);
@@ -82,7 +88,7 @@ kernelTest(test, 'tsbpf opensnoop ends cleanly on SIGTERM (header, exit 0, summa
   const done = collect(snoop);
   // Wait for the header: the programs are attached once it is printed.
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no header within 15 s')), 15000);
+    const t = setTimeout(() => reject(new Error(`no header within ${slowMs(15000) / 1000} s`)), slowMs(15000));
     snoop.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('PATH')) { clearTimeout(t); resolve(); } });
   });
   const { dir, path } = uniqueFile('sigterm');

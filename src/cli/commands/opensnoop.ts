@@ -7,6 +7,9 @@
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
 import { batchedWriter, idOption, secondsOption, waitForStop, type ToolRunOptions } from '../tool-session.js';
 import { formatOpenHeader, formatOpenLine } from '../../tools/opensnoop-format.js';
+// Static: the live path (prebuilt programs, syscalls, readers) is small, and this module is itself
+// loaded only for `tsbpf opensnoop`.
+import { Opensnoop } from '../../tools/opensnoop-live.js';
 
 const help = `Usage: tsbpf opensnoop [options]
 
@@ -69,7 +72,6 @@ export async function runOpensnoop(args: readonly string[], io: CliIo, options: 
   const json = values.json === true;
   const columns = { timestamp: values.timestamp === true, uid: values['print-uid'] === true, tid: tid !== undefined, flags: values['extended-fields'] === true };
 
-  const { Opensnoop } = await import('../../tools/opensnoop.js');
   const out = batchedWriter(io);
   const snoop = Opensnoop.start({
     ...(pid === undefined ? {} : { pid }),
