@@ -5,7 +5,8 @@
 //   - parse /sys/kernel/btf/vmlinux and look up 10 named structs: ≤ 15 ms and ≤ 15 MB extra
 //     memory, next to libbpf's btf__load_vmlinux_btf() (bench/btf-libbpf.c; 9–11 ms cold and
 //     13 MB peak on an idle machine);
-//   - C dump of vmlinux (decode + dumpC): ≤ 1 s.
+//   - C dump of vmlinux (decode + dumpC): ≤ 1 s; also the whole `tsbpf btf dump` process (the
+//     compiled CLI, Node start-up included), CPU, alternated with bpftool's `format c`.
 // "cold" figures come from fresh processes, the C program and a Node process run alternately
 // (the machine may be loaded: both sides see the same load). Each Node process times only its
 // own work after start-up (read + decode + 10 lookups, like the C program's load + lookups);
@@ -128,6 +129,14 @@ function runJson<T>(cmd: string, args: string[]): T {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
 }
 
+/** CPU ms (user + system) of running `argv` with its output discarded, from /usr/bin/time. */
+function timedCpu(argv: string[]): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const [user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return (user + sys) * 1000;
+}
+
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)];
 const minmed = (xs: number[], digits = 1, unit = ''): string => `${Math.min(...xs).toFixed(digits)} / ${median(xs).toFixed(digits)}${unit}`;
@@ -186,6 +195,10 @@ async function main(): Promise<void> {
 
     let bpftool = 'bpftool not installed';
     const tool = ['/usr/sbin/bpftool', '/usr/bin/bpftool'].find(existsSync);
+    // The CLI (`tsbpf btf dump`, a fresh process) and bpftool, alternately, CPU from /usr/bin/time.
+    const cliCpu: number[] = [];
+    const toolCpu: number[] = [];
+    let cliNote = '/usr/bin/time missing';
     if (tool !== undefined) {
       const wall: number[] = [];
       for (let i = 0; i < 3; i++) {
@@ -194,6 +207,15 @@ async function main(): Promise<void> {
         wall.push(performance.now() - t0);
       }
       bpftool = `bpftool format c (whole process): ${minmed(wall, 0, ' ms')}`;
+    }
+    if (existsSync('/usr/bin/time')) {
+      const cli = join(SELF, '../../bin/tsbpf.js');
+      const how = spawnSync(process.execPath, [cli, 'btf', 'dump'], { env: { ...process.env, TSBPF_EXPLAIN_LOAD: '1' }, encoding: 'utf8', maxBuffer: 1 << 26 });
+      cliNote = how.stderr.includes('running compiled') ? 'compiled JS (dist/)' : 'NOT compiled JS: run npm run build';
+      for (let i = 0; i < runs; i++) {
+        cliCpu.push(timedCpu([process.execPath, cli, 'btf', 'dump']));
+        if (tool !== undefined) toolCpu.push(timedCpu([tool, 'btf', 'dump', 'file', VMLINUX, 'format', 'c']));
+      }
     }
 
     const libCol = (f: (r: ColdC) => number, digits = 1, unit = ' ms'): string => ('exe' in lib ? minmed(c.map(f), digits, unit) : '(libbpf missing)');
@@ -215,6 +237,7 @@ async function main(): Promise<void> {
       ['build every vmlinux type (warm)', minmed(fullWarm.wall, 0, ' ms'), '', ''],
       ['C dump of vmlinux: decode + dumpC, wall (cold)', minmed(dumps.map((d) => d.wall), 0, ' ms'), bpftool, '≤ 1 s'],
       ['  the same, CPU (cold)', minmed(dumps.map((d) => d.cpu), 0, ' ms'), '', ''],
+      [`\`tsbpf btf dump\` process, CPU (cold; ${cliNote})`, cliCpu.length > 0 ? minmed(cliCpu, 0, ' ms') : '-', toolCpu.length > 0 ? `bpftool process CPU: ${minmed(toolCpu, 0, ' ms')}` : bpftool, '≤ 1 s'],
       ['C dump of vmlinux, wall (warm)', minmed(dumpWarm.wall, 0, ' ms'), '', ''],
       ['C dump of vmlinux, CPU (warm)', minmed(dumpWarm.cpu, 0, ' ms'), '', ''],
     ];

@@ -227,6 +227,22 @@ export class Btf implements TypeResolver {
     return (this.#nameOffsCache = out);
   }
 
+  /**
+   * This blob's type records as aligned host-order words, with the word index of each own
+   * type's record (`starts[id - firstId]`), for whole-blob passes that read records without
+   * building types (the C dump). Undefined when the blob is not little-endian or not 4-byte
+   * aligned on a little-endian host. Records are not validated beyond their lengths.
+   */
+  recordWords(): { readonly words: Uint32Array; readonly starts: Uint32Array } | undefined {
+    const words = this.#words;
+    if (words === undefined) return undefined;
+    const offsets = this.#offsets;
+    const starts = new Uint32Array(offsets.length);
+    const start = this.#typeStart;
+    for (let i = 0; i < offsets.length; i++) starts[i] = (offsets[i] - start) >>> 2;
+    return { words, starts };
+  }
+
   /** One past the highest type id (counting void and the base's types). */
   get typeCount(): number {
     return this.firstId + this.#offsets.length;
