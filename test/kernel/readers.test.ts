@@ -9,6 +9,7 @@ import { attachTracepoint } from '../../src/attach/index.js';
 import { EventRecord, PerfBuffer, RingBuffer, possibleCpus } from '../../src/readers/index.js';
 import { eventProgram, u64At, type EventField } from '../support/event-programs.js';
 import { kernelTest } from '../support/kernel.js';
+import { helpersMissing } from '../support/kernel-lacks.js';
 
 const test = suite('readers (kernel)');
 
@@ -237,7 +238,7 @@ kernelTest(test, 'ring buffer: 10000 events from one BPF_PROG_TEST_RUN (repeat) 
   } finally {
     closeFd(map);
   }
-});
+}, () => helpersMissing('socket_filter', 'bpf_get_current_pid_tgid'));
 
 /** Open fds, and mappings of perf events and BPF maps, of this process. */
 function resources(): { fds: number; perfMaps: number; bpfMaps: number } {

@@ -262,10 +262,12 @@ for p in /sys/class/virtio-ports/*; do
   esac
 done
 up "command starts"
+read -r started _ </proc/uptime
 (. /.tsbpf-vm/cmd) </dev/null >"$out" 2>"$err"
 rc=$?
 up "command ended with $rc"
-(( rc == 0 )) || dmesg >/.tsbpf-vm/dmesg 2>&1
+# on failure: the kernel's messages printed while the command ran (boot messages are not news)
+(( rc == 0 )) || dmesg 2>&1 | awk -v s="$started" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); if (t + 0 >= s + 0) print }' >/.tsbpf-vm/dmesg
 echo "$rc" >/.tsbpf-vm/rc
 sync
 echo o >/proc/sysrq-trigger
@@ -303,9 +305,13 @@ TAILS=()
 say "VM stopped at $(ms) ms (qemu exit $qrc)"
 if [[ -s $CTL/rc ]]; then
   rc=$(<"$CTL/rc")
-  if (( rc != 0 )) && [[ -s $CTL/dmesg ]]; then
-    { echo "run-in-vm: the command exited with $rc; guest kernel log ($KVER), last 40 lines:"
-      tail -n 40 "$CTL/dmesg"; } >&2
+  if (( rc != 0 )); then
+    if [[ -s $CTL/dmesg ]]; then
+      { echo "run-in-vm: the command exited with $rc; guest kernel log ($KVER) while it ran, last 40 of $(wc -l <"$CTL/dmesg") lines:"
+        tail -n 40 "$CTL/dmesg"; } >&2
+    else
+      echo "run-in-vm: the command exited with $rc; the guest kernel ($KVER) logged nothing while it ran" >&2
+    fi
   fi
   exit "$rc"
 fi

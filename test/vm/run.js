@@ -88,7 +88,11 @@ function runKernel(series) {
   };
   const out = lineWriter(process.stdout, prefix, sink);
   const err = lineWriter(process.stderr, prefix, { text: '' });
-  const inner = 'echo "tsbpf-vm: kernel $(uname -r)"; exec node --import tsx node_modules/uvu/bin.js test "$0" -c=false';
+  // guest-uvu.js is uvu that exits even when a test leaked a handle; the preloads fix the
+  // fast-check seed (as npm test does) and add the verifier log and the guest kernel log to the
+  // report of a failing test.
+  const inner =
+    'echo "tsbpf-vm: kernel $(uname -r)"; exec node --import tsx --import ./test/support/fast-check-seed.ts --import ./test/support/failure-report.ts test/vm/guest-uvu.js "$0"';
   const left = Math.max(30, Math.floor(Number(timeout) - (Date.now() - t0) / 1000));
   const child = spawn('bash', [runner, '--kernel', series, '--timeout', String(left), '--mem', mem, '--', 'bash', '-c', inner, pattern], {
     cwd: root,
