@@ -93,10 +93,13 @@ export async function runExecsnoop(args: readonly string[], io: CliIo, options: 
     if (name !== undefined && !e.pcomm.includes(name) && !e.args.some((a) => a.includes(name))) return;
     out.write(json ? `${JSON.stringify(e)}\n` : formatExecLine(e, columns));
   });
+  // Listen for SIGINT/SIGTERM before the header says tracing has started: a signal that
+  // arrived before Node installs its handler would kill the process without the summary.
+  const stopped = waitForStop(duration, options.signal);
   try {
     if (!json) io.writeOut(formatExecHeader(columns));
     options.onStarted?.();
-    await waitForStop(duration, options.signal);
+    await stopped;
     snoop.drain();
   } finally {
     snoop.close();

@@ -83,10 +83,13 @@ export async function runOpensnoop(args: readonly string[], io: CliIo, options: 
   }, (e) => {
     out.write(json ? `${JSON.stringify(e)}\n` : formatOpenLine(e, columns));
   });
+  // Listen for SIGINT/SIGTERM before the header says tracing has started: a signal that
+  // arrived before Node installs its handler would kill the process without the summary.
+  const stopped = waitForStop(duration, options.signal);
   try {
     if (!json) io.writeOut(formatOpenHeader(columns));
     options.onStarted?.();
-    await waitForStop(duration, options.signal);
+    await stopped;
     snoop.drain();
   } finally {
     snoop.close();

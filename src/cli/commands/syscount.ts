@@ -79,11 +79,14 @@ export async function runSyscount(args: readonly string[], io: CliIo, options: T
     io.writeOut(`${formatSyscountTable(rows, latency, values.milliseconds === true)}\n`);
   };
   let timer: NodeJS.Timeout | undefined;
+  // Listen for SIGINT/SIGTERM before the header says tracing has started: a signal that
+  // arrived before Node installs its handler would kill the process without the summary.
+  const stopped = waitForStop(duration, options.signal);
   try {
     if (!json) io.writeOut(`Tracing ${values.failures === true ? 'failed ' : ''}syscalls, printing top ${top}... Ctrl+C to quit.\n`);
     options.onStarted?.();
     if (interval !== undefined) timer = setInterval(() => print(false), interval * 1000);
-    await waitForStop(duration, options.signal);
+    await stopped;
     if (timer !== undefined) clearInterval(timer);
     if (!json) io.writeOut(interval === undefined ? '' : `[${new Date().toTimeString().slice(0, 8)}]\n`);
     print(true);
