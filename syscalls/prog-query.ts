@@ -35,14 +35,14 @@ export interface ProgQueryResult {
   readonly revision: bigint;
 }
 
-function attrOf(o: ProgQueryOptions, capacity: number, arrays: Uint8Array[] | null): AttrBuffer<ProgQueryField> {
+function attrOf(o: ProgQueryOptions, capacity: number, arrays: Uint8Array[] | null, withLinkIds = true): AttrBuffer<ProgQueryField> {
   const a = new AttrBuffer(progQueryAttr);
   a.set('target_fd', o.target).set('attach_type', o.attachType).set('query_flags', o.queryFlags ?? 0).set('prog_cnt', capacity);
   if (arrays !== null) {
     a.pointer('prog_ids', arrays[0]);
     // Per-program flags are reported for cgroup hooks only without EFFECTIVE (the kernel rejects the pair).
     if (((o.queryFlags ?? 0) & 1) === 0) a.pointer('prog_attach_flags', arrays[1]);
-    a.pointer('link_ids', arrays[2]);
+    if (withLinkIds) a.pointer('link_ids', arrays[2]);
   }
   return a;
 }
@@ -55,7 +55,7 @@ function u32s(buf: Uint8Array, n: number): number[] {
 /**
  * Programs attached to a hook (`BPF_PROG_QUERY`). Throws a {@link SyscallError} (EINVAL for an
  * attach type the target does not take, EBADF for a bad fd). Requires Linux 4.15; link ids and
- * revisions Linux 6.6.
+ * revisions Linux 6.6 (zeros before).
  */
 export function progQuery(options: ProgQueryOptions): ProgQueryResult {
   for (let attempt = 0; ; attempt++) {
@@ -64,9 +64,17 @@ export function progQuery(options: ProgQueryOptions): ProgQueryResult {
     const n = first.u32('prog_cnt');
     const capacity = n + 4;
     const arrays = [new Uint8Array(4 * capacity), new Uint8Array(4 * capacity), new Uint8Array(4 * capacity)];
-    const second = attrOf(options, capacity, arrays);
+    let second = attrOf(options, capacity, arrays);
     try {
-      bpf(BpfCmd.PROG_QUERY, second);
+      try {
+        bpf(BpfCmd.PROG_QUERY, second);
+      } catch (err) {
+        // Kernels before 6.6 have no query.link_ids: a non-zero pointer there is an unknown
+        // attr field, EINVAL. The count-only call just succeeded, so the field is the cause.
+        if (!(err instanceof SyscallError && err.code === 'EINVAL')) throw err;
+        second = attrOf(options, capacity, arrays, false);
+        bpf(BpfCmd.PROG_QUERY, second);
+      }
     } catch (err) {
       // ENOSPC: more programs arrived between the two calls.
       if (err instanceof SyscallError && err.code === 'ENOSPC' && attempt < 8) continue;

@@ -126,7 +126,8 @@ function stackProgram(stackFd: number, ring: number, flags: readonly number[], p
 kernelTest(test, 'stack traces: bpf_get_stackid in a uprobe and a getpid tracepoint → user frames tsbpf_leaf < tsbpf_middle < main; kernel frames resolve', async () => {
   const bin = buildC(CHILD, ['-fPIE', '-pie']);
   const child = new LineChild(bin.path);
-  using stacks = StackTrace.create({ maxEntries: 64 });
+  // Large enough that the handful of stacks rarely share a bucket (EEXIST without BPF_F_REUSE_STACKID).
+  using stacks = StackTrace.create({ maxEntries: 1 << 14 });
   const ring = mapCreate({ mapType: 27, keySize: 0, valueSize: 0, maxEntries: 1 << 14 });
   const progs: number[] = [];
   try {
