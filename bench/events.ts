@@ -1,9 +1,11 @@
 // bench/events: event transport throughput and consumer cost, perf buffer vs ring buffer.
-//   node --import tsx bench/events.ts [--events N]
+//   node --import tsx bench/events.ts [--events N] [--batch]   (--batch: only the batch rows)
 // Events come from BPF_PROG_TEST_RUN on a socket filter that outputs one 16-byte record per run
 // (a deterministic source, no tracepoint noise). Two scenarios:
 //   batch   — one thread: a test run with repeat = B fills the rings, then consume() drains them;
 //             consumer CPU is the process CPU spent in consume() only (precise, no wake-ups).
+//             Three consumers: count only through consumeRaw (no allocation per record), count
+//             only through consume() (a DataView per record), read a field through consume().
 //   worker  — a worker thread produces (repeat 1 per call, as fast as it can) while the main
 //             thread consumes from the event loop (open(callback), epoll via libuv); consumer CPU
 //             is the main thread's utime+stime from /proc (10 ms ticks). Perf buffers wake the
@@ -85,11 +87,19 @@ function cpuSeconds(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-function batch(kind: Transport, total: number, decode: boolean, wakeupEvents = 1): Row {
+/** What the batch consumer does per record: count it, read a field from its DataView, or count it on the raw path. */
+type BatchMode = 'count' | 'field' | 'raw';
+
+function batch(kind: Transport, total: number, mode: BatchMode, wakeupEvents = 1): Row {
   const s = setup(kind, wakeupEvents);
   try {
     let delivered = 0;
     let sum = 0n;
+    const decode = mode === 'field';
+    const raw = mode === 'raw';
+    const countRaw = () => {
+      delivered++;
+    };
     s.reader.open(
       decode
         ? (v) => {
@@ -108,12 +118,13 @@ function batch(kind: Transport, total: number, decode: boolean, wakeupEvents = 1
     for (let produced = 0; produced < total; produced += B) {
       progTestRun({ progFd: s.prog, dataIn: data, repeat: Math.min(B, total - produced) });
       const c0 = process.cpuUsage();
-      s.reader.consume();
+      if (raw) s.reader.consumeRaw(countRaw);
+      else s.reader.consume();
       cpu += cpuSeconds(process.cpuUsage(c0));
     }
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     void sum;
-    return { transport: kind, scenario: `${decode ? 'batch, read a field' : 'batch, count only'}${wakeupEvents > 1 ? `, wakeup_events ${wakeupEvents}` : ''}`, produced: total, delivered, lost: s.reader.lost, wallS: wall, consumerCpuS: cpu };
+    return { transport: kind, scenario: `${decode ? 'batch, read a field' : raw ? 'batch, count only, consumeRaw' : 'batch, count only'}${wakeupEvents > 1 ? `, wakeup_events ${wakeupEvents}` : ''}`, produced: total, delivered, lost: s.reader.lost, wallS: wall, consumerCpuS: cpu };
   } finally {
     teardown(s);
   }
@@ -290,17 +301,21 @@ async function main(): Promise<void> {
     await tracepointTable(total, rates, kinds);
     return;
   }
-  // Warm up both paths.
-  batch('perf', 100_000, false);
-  batch('ringbuf', 100_000, false);
+  const batchOnly = process.argv.includes('--batch');
+  // Warm up every path.
+  for (const kind of ['perf', 'ringbuf'] as const) for (const mode of ['count', 'field', 'raw'] as const) batch(kind, 100_000, mode);
   const rows: Row[] = [];
   for (const kind of ['perf', 'ringbuf'] as const) {
-    rows.push(batch(kind, total, false));
-    rows.push(batch(kind, total, true));
+    rows.push(batch(kind, total, 'raw'));
+    rows.push(batch(kind, total, 'count'));
+    rows.push(batch(kind, total, 'field'));
   }
-  rows.push(batch('perf', total, false, 4096));
-  for (const kind of ['perf', 'ringbuf'] as const) rows.push(await worker(kind, total));
-  rows.push(await worker('perf', total, 64));
+  rows.push(batch('perf', total, 'raw', 4096));
+  rows.push(batch('perf', total, 'count', 4096));
+  if (!batchOnly) {
+    for (const kind of ['perf', 'ringbuf'] as const) rows.push(await worker(kind, total));
+    rows.push(await worker('perf', total, 64));
+  }
   const head = ['transport', 'scenario', 'produced', 'delivered', 'lost', 'events/s', 'consumer CPU s / 1M'];
   const body = rows.map((r) => [
     r.transport,
@@ -317,6 +332,8 @@ async function main(): Promise<void> {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) console.log(line(b));
   console.log('\nevents/s: delivered events over wall time, production included. libbpf C (KERNEL.md): 1.1 s (ring buffer), 2.8 s (perf buffer) per 1 M at 50k/s.');
+  console.log('consumer CPU per record (batch rows): process CPU time spent in consume()/consumeRaw() only.');
+  if (batchOnly) return;
   console.log('');
   await tracepointTable(total, rates, kinds);
 }

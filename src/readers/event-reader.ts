@@ -9,7 +9,7 @@ import { closeFd } from '../../syscalls/close-fd.js';
 import { canWatchReadable, epollWait, epollWaitAsync, epollEventSize, watchReadable } from '../../syscalls/epoll.js';
 import type { FdWatch } from '../../syscalls/backend.js';
 import { EventRecord } from './event-record.js';
-import type { LostSink, SampleSink } from './perf-ring.js';
+import type { LostSink, RawSampleSink, SampleSink } from './perf-ring.js';
 import { ReaderClosedError } from './reader-errors.js';
 
 /**
@@ -95,6 +95,8 @@ export abstract class EventReader<T> implements AsyncIterable<T> {
 
   /** Delivers up to `limit` samples from the rings; lost counts go to `onLost`. */
   protected abstract consumeRings(limit: number, onSample: SampleSink, onLost: LostSink): number;
+  /** Delivers up to `limit` records from the rings without allocating per record. */
+  protected abstract consumeRingsRaw(limit: number, onRecord: RawSampleSink, onLost: LostSink): number;
   /** Detaches ring views, unmaps, closes ring fds (not the epoll fd). Called once. */
   protected abstract release(): void;
   /** Whether any ring holds unread records. */
@@ -139,6 +141,19 @@ export abstract class EventReader<T> implements AsyncIterable<T> {
   }
 
   /**
+   * Delivers every waiting record to `onRecord` without waiting and without allocating per
+   * record (the fastest path; the codec and the {@link EventReader.open} callback are not used):
+   * `view` covers a whole ring's data area, the record is its `length` bytes from `offset`, valid
+   * only during the call. Lost counts go to {@link EventReader.lost} and the `lost` callback of
+   * {@link EventReader.open}. Returns how many records were delivered.
+   */
+  consumeRaw(onRecord: RawSampleSink, limit = Infinity): number {
+    this.assertOpen('consumeRaw');
+    if (typeof onRecord !== 'function') throw new TypeError(`${this.kind}: consumeRaw() needs a function, got ${typeof onRecord}`);
+    return this.consumeRingsRaw(limit, onRecord, this.onLost);
+  }
+
+  /**
    * Delivers waiting events to the callback, first waiting up to `timeoutMs` (blocking the
    * thread; -1 waits forever) when there are none. Returns how many were delivered. Like BCC's
    * `perf_buffer_poll(timeout)`; in a server prefer `open()`'s event-loop delivery.
@@ -164,7 +179,7 @@ export abstract class EventReader<T> implements AsyncIterable<T> {
   /** Copies the next record into `record` (reused, grown as needed); false when none is waiting. */
   readInto(record: EventRecord): boolean {
     this.assertOpen('readInto');
-    return this.consumeRings(1, (data, cpu) => record.set(data, cpu), this.onLost) > 0;
+    return this.consumeRingsRaw(1, (view, offset, length, cpu) => record.setBytes(view, offset, length, cpu), this.onLost) > 0;
   }
 
   /**

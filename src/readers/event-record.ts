@@ -29,10 +29,14 @@ export class EventRecord {
 
   /** Copies `src` into this record (growing the buffer when needed). */
   set(src: DataView, cpu: number): void {
-    const n = src.byteLength;
-    if (this.bytes.byteLength < n) this.bytes = new Uint8Array(Math.max(n, this.bytes.byteLength * 2));
-    this.bytes.set(new Uint8Array(src.buffer, src.byteOffset, n), 0);
-    this.length = n;
+    this.setBytes(src, 0, src.byteLength, cpu);
+  }
+
+  /** Copies the `length` bytes of `view` from `offset` into this record (growing the buffer when needed). */
+  setBytes(view: DataView, offset: number, length: number, cpu: number): void {
+    if (this.bytes.byteLength < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.byteLength * 2));
+    this.bytes.set(new Uint8Array(view.buffer, view.byteOffset + offset, length), 0);
+    this.length = length;
     this.cpu = cpu;
   }
 }

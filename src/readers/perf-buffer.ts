@@ -13,7 +13,7 @@ import { PerfSampleType, PerfSwConfig, PerfType } from '../../syscalls/perf-even
 import { perfEventOpen } from '../../syscalls/perf-event-open.js';
 import { EventReader, type ReaderOptions } from './event-reader.js';
 import { deleteU32, updateU32 } from './map-update.js';
-import { PerfRing, type LostSink, type SampleSink } from './perf-ring.js';
+import { PerfRing, type LostSink, type RawSampleSink, type SampleSink } from './perf-ring.js';
 import { possibleCpus } from '../system/possible-cpus.js';
 
 /** Options of {@link PerfBuffer.create}. */
@@ -123,13 +123,17 @@ export class PerfBuffer<T = DataView> extends EventReader<T> {
   }
 
   protected consumeRings(limit: number, onSample: SampleSink, onLost: LostSink): number {
+    return this.consumeRingsRaw(limit, (view, offset, length, cpu) => onSample(new DataView(view.buffer, view.byteOffset + offset, length), cpu), onLost);
+  }
+
+  protected consumeRingsRaw(limit: number, onRecord: RawSampleSink, onLost: LostSink): number {
     const rings = this.rings;
     const count = rings.length;
     let n = 0;
     // Round-robin from where the last call stopped, so one busy CPU cannot starve the others.
     for (let i = 0; i < count && n < limit; i++) {
       const idx = (this.next + i) % count;
-      const got = rings[idx].ring.consume(limit - n, onSample, onLost);
+      const got = rings[idx].ring.consumeRaw(limit - n, onRecord, onLost);
       n += got;
       if (n >= limit) {
         this.next = got > 0 ? idx : (idx + 1) % count;

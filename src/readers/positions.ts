@@ -2,8 +2,10 @@
  * Reading and writing the 64-bit positions shared with the kernel (perf `data_head`/`data_tail`,
  * ring buffer `producer_pos`/`consumer_pos`) as numbers, without allocating bigints.
  *
- * Positions count bytes since the ring was created; they stay below 2^53 for centuries at any
- * event rate, so a `number` holds them exactly.
+ * Positions count bytes since the ring was created. A `number` holds them exactly only below
+ * 2^53, which a busy ring passes (about 1.8 years at 160 MB/s, 104 days at 1 GB/s), so the read
+ * loops (perf-ring.ts, ring-buffer-ring.ts) keep positions as two 32-bit halves; these helpers
+ * serve set-up and tests.
  * @module
  */
 

@@ -9,7 +9,7 @@ import { Epoll, epollAdd, epollCreate } from '../../syscalls/epoll.js';
 import { mapInfo } from '../../syscalls/map-info.js';
 import { mmap, munmap, nativeView, PAGE_SIZE, Prot } from '../../syscalls/mmap.js';
 import { EventReader, type ReaderOptions } from './event-reader.js';
-import type { LostSink, SampleSink } from './perf-ring.js';
+import type { LostSink, RawSampleSink, SampleSink } from './perf-ring.js';
 import { RingBufferRing } from './ring-buffer-ring.js';
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
@@ -77,6 +77,10 @@ export class RingBuffer<T = DataView> extends EventReader<T> {
 
   protected consumeRings(limit: number, onSample: SampleSink, _onLost: LostSink): number {
     return this.ring.consume(limit, onSample);
+  }
+
+  protected consumeRingsRaw(limit: number, onRecord: RawSampleSink, _onLost: LostSink): number {
+    return this.ring.consumeRaw(limit, onRecord);
   }
 
   protected hasPending(): boolean {

@@ -57,7 +57,7 @@ function bytesOf(v: DataView): number[] {
   return [...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
 }
 
-test('perf ring: samples in order, padded to 8 bytes, tail written back after each record', () => {
+test('perf ring: samples in order, padded to 8 bytes, tail written back once after the batch', () => {
   const f = new FakePerfRing(256);
   const ring = new PerfRing(f.meta, f.data, 3);
   f.sample(Uint8Array.of(1, 2, 3, 4));
@@ -67,7 +67,7 @@ test('perf ring: samples in order, padded to 8 bytes, tail written back after ea
   assert.is(n, 2);
   assert.equal(got, [
     [[1, 2, 3, 4], 3, 0],
-    [[5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 0, 0], 3, 16],
+    [[5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 0, 0], 3, 0],
   ]);
   assert.is(f.tail, f.head);
   assert.not.ok(ring.pending());
@@ -280,6 +280,131 @@ test('ring buffer: any sequence of records, some discarded, arrives in order (pr
       assert.equal(seen, expected);
     }),
   );
+});
+
+test('perf ring: consumeRaw delivers the same bytes as consume, wraps included (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 40 }), { maxLength: 40 }), fc.integer({ min: 0, max: 127 }), (payloads, startWord) => {
+      const start = startWord * 8;
+      const a = new FakePerfRing(128);
+      const b = new FakePerfRing(128);
+      for (const f of [a, b]) {
+        f.head = start;
+        storePosition(f.meta, 1024, start);
+        storePosition(f.meta, 1032, start);
+      }
+      const ra = new PerfRing(a.meta, a.data, 2);
+      const rb = new PerfRing(b.meta, b.data, 2);
+      const viaView: number[][] = [];
+      const viaRaw: number[][] = [];
+      for (const p of payloads) {
+        const need = (12 + p.length + 7) & ~7;
+        if (a.head + need - a.tail > 128) {
+          ra.consume(Infinity, (d) => viaView.push(bytesOf(d)), () => {});
+          rb.consumeRaw(Infinity, (v, off, len, cpu) => {
+            assert.is(cpu, 2);
+            viaRaw.push([...new Uint8Array(v.buffer, v.byteOffset + off, len)]);
+          }, () => {});
+        }
+        a.sample(p);
+        b.sample(p);
+      }
+      ra.consume(Infinity, (d) => viaView.push(bytesOf(d)), () => {});
+      rb.consumeRaw(Infinity, (v, off, len) => viaRaw.push([...new Uint8Array(v.buffer, v.byteOffset + off, len)]), () => {});
+      assert.equal(viaRaw, viaView);
+      assert.is(viaRaw.length, payloads.length);
+      assert.is(b.tail, b.head);
+    }),
+  );
+});
+
+test('perf ring: a sink that throws leaves its record unread; the ones before it are consumed', () => {
+  const f = new FakePerfRing(256);
+  const ring = new PerfRing(f.meta, f.data, 0);
+  f.sample(Uint8Array.of(1));
+  f.sample(Uint8Array.of(2));
+  f.sample(Uint8Array.of(3));
+  const seen: number[] = [];
+  assert.throws(() => ring.consume(Infinity, (d) => {
+    if (d.getUint8(0) === 2) throw new Error('boom');
+    seen.push(d.getUint8(0));
+  }, () => {}), /boom/);
+  assert.is(f.tail, 16);
+  ring.consume(Infinity, (d) => seen.push(d.getUint8(0)), () => {});
+  assert.equal(seen, [1, 2, 3]);
+});
+
+test('ring buffer: consumeRaw and consume agree, consumer_pos per record across 2^32 (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 30 }), fc.boolean()), { maxLength: 40 }), fc.boolean(), fc.integer({ min: 0, max: 15 }), (items, double, back) => {
+      // Start just below a 2^32 boundary, so the high half of consumer_pos changes mid-run.
+      const start = 0x1_0000_0000 * 3 - back * 8;
+      const f = new FakeRingBuf(128, double);
+      f.prod = start;
+      storePosition(f.producer, 0, start);
+      storePosition(f.consumer, 0, start);
+      const ring = new RingBufferRing(f.consumer, f.producer, f.data, 128);
+      const seen: number[][] = [];
+      const expected: number[][] = [];
+      const ends: number[] = [];
+      const sink = (v: DataView, off: number, len: number, cpu: number) => {
+        assert.is(cpu, -1);
+        seen.push([...new Uint8Array(v.buffer, v.byteOffset + off, len)]);
+        ends.push(f.cons);
+      };
+      for (const [payload, discard] of items) {
+        const need = (payload.length + 8 + 7) & ~7;
+        if (f.prod + need - f.cons > 128) ring.consumeRaw(Infinity, sink);
+        f.record(payload, discard ? RINGBUF_DISCARD_BIT : 0);
+        if (!discard) expected.push([...payload]);
+      }
+      ring.consumeRaw(Infinity, sink);
+      assert.equal(seen, expected);
+      assert.is(f.cons, f.prod);
+      assert.is(f.consumer.getBigUint64(0, true), BigInt(f.prod));
+      // consumer_pos is written back after each record: it grows between deliveries.
+      for (let i = 1; i < ends.length; i++) assert.ok(ends[i] > ends[i - 1]);
+    }),
+  );
+});
+
+test('positions past 2^53 and across 2^64: both rings stay exact (u32 halves, no rounding)', () => {
+  const U64 = 1n << 64n;
+  for (const big of [(1n << 53n) - 24n, (1n << 53n) + 0x1_0000_0000n * 7n - 8n, U64 - 40n]) {
+    // Perf: the fake writes at small positions with the same low bits; the meta page then gets the big ones.
+    const f = new FakePerfRing(128);
+    const s = Number(big % 128n);
+    f.head = s;
+    for (let i = 0; i < 5; i++) f.sample(Uint8Array.of(i, i, i));
+    const written = BigInt(f.head - s);
+    f.meta.setBigUint64(1024, (big + written) % U64, true);
+    f.meta.setBigUint64(1032, big, true);
+    const ring = new PerfRing(f.meta, f.data, 0);
+    const seen: number[] = [];
+    assert.is(ring.consume(Infinity, (d) => seen.push(d.getUint8(0)), () => {}), 5);
+    assert.equal(seen, [0, 1, 2, 3, 4]);
+    assert.is(f.meta.getBigUint64(1032, true), (big + written) % U64, `perf from ${big}`);
+    assert.not.ok(ring.pending());
+
+    const r = new FakeRingBuf(128, true);
+    r.prod = s;
+    for (let i = 0; i < 5; i++) r.record(Uint8Array.of(i, 9));
+    const produced = BigInt(r.prod - s);
+    r.producer.setBigUint64(0, (big + produced) % U64, true);
+    r.consumer.setBigUint64(0, big, true);
+    const rb = new RingBufferRing(r.consumer, r.producer, r.data, 128);
+    const ends: bigint[] = [];
+    const got: number[] = [];
+    assert.is(rb.consume(Infinity, (d) => {
+      got.push(d.getUint8(0));
+      ends.push(r.consumer.getBigUint64(0, true));
+    }), 5);
+    assert.equal(got, [0, 1, 2, 3, 4]);
+    // Written back per record: 16 bytes each.
+    assert.equal(ends, [0n, 16n, 32n, 48n, 64n].map((d) => (big + d) % U64), `ringbuf from ${big}`);
+    assert.is(r.consumer.getBigUint64(0, true), (big + produced) % U64);
+    assert.not.ok(rb.pending());
+  }
 });
 
 test('positions: load/store round-trip up to 2^53 in two 32-bit halves', () => {
