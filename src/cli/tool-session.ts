@@ -37,6 +37,45 @@ export function waitForStop(seconds: number | undefined, signal: AbortSignal | u
   });
 }
 
+/** An event tool that is tracing: {@link traceUntilStopped} drains and closes it. */
+export interface RunningEventTool {
+  /** Reads what the rings still hold. */
+  drain(): void;
+  /** Detaches and releases everything. */
+  close(): void;
+  /** Events received. */
+  readonly events: number;
+  /** Events the kernel dropped. */
+  readonly lost: number;
+}
+
+/**
+ * Runs a started event tool until SIGINT, SIGTERM, `options.signal` or `seconds`: prints
+ * `header` (unless undefined), drains and closes the tool, flushes `out`, and reports
+ * `<what>: N <unit>, N lost` on stderr.
+ */
+export async function traceUntilStopped(
+  tool: RunningEventTool,
+  io: CliIo,
+  out: { flush(): void },
+  report: { readonly header: string | undefined; readonly seconds: number | undefined; readonly what: string; readonly unit: string },
+  options: ToolRunOptions,
+): Promise<void> {
+  // Listen for SIGINT/SIGTERM before the header says tracing has started: a signal that
+  // arrived before Node installs its handler would kill the process without the summary.
+  const stopped = waitForStop(report.seconds, options.signal);
+  try {
+    if (report.header !== undefined) io.writeOut(report.header);
+    options.onStarted?.();
+    await stopped;
+    tool.drain();
+  } finally {
+    tool.close();
+    out.flush();
+  }
+  io.writeErr(`${report.what}: ${tool.events} ${report.unit}, ${tool.lost} lost\n`);
+}
+
 /** Text written from event callbacks, sent to `io` once per event-loop turn (and by `flush`). */
 export function batchedWriter(io: CliIo): { write(text: string): void; flush(): void } {
   let pending = '';

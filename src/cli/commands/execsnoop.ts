@@ -5,7 +5,7 @@
  */
 
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
-import { batchedWriter, idOption, secondsOption, waitForStop, type ToolRunOptions } from '../tool-session.js';
+import { batchedWriter, idOption, secondsOption, traceUntilStopped, type ToolRunOptions } from '../tool-session.js';
 import type { ExecRecord } from '../../tools/execsnoop.js';
 
 const help = `Usage: tsbpf execsnoop [options]
@@ -93,19 +93,7 @@ export async function runExecsnoop(args: readonly string[], io: CliIo, options: 
     if (name !== undefined && !e.pcomm.includes(name) && !e.args.some((a) => a.includes(name))) return;
     out.write(json ? `${JSON.stringify(e)}\n` : formatExecLine(e, columns));
   });
-  // Listen for SIGINT/SIGTERM before the header says tracing has started: a signal that
-  // arrived before Node installs its handler would kill the process without the summary.
-  const stopped = waitForStop(duration, options.signal);
-  try {
-    if (!json) io.writeOut(formatExecHeader(columns));
-    options.onStarted?.();
-    await stopped;
-    snoop.drain();
-  } finally {
-    snoop.close();
-    out.flush();
-  }
-  io.writeErr(`tsbpf execsnoop: ${snoop.events} execs, ${snoop.lost} lost\n`);
+  await traceUntilStopped(snoop, io, out, { header: json ? undefined : formatExecHeader(columns), seconds: duration, what: 'tsbpf execsnoop', unit: 'execs' }, options);
   return EXIT_OK;
 }
 

@@ -5,7 +5,7 @@
  */
 
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
-import { batchedWriter, idOption, secondsOption, waitForStop, type ToolRunOptions } from '../tool-session.js';
+import { batchedWriter, idOption, secondsOption, traceUntilStopped, type ToolRunOptions } from '../tool-session.js';
 import { formatOpenHeader, formatOpenLine } from '../../tools/opensnoop-format.js';
 // Static: the live path (prebuilt programs, syscalls, readers) is small, and this module is itself
 // loaded only for `tsbpf opensnoop`.
@@ -83,19 +83,7 @@ export async function runOpensnoop(args: readonly string[], io: CliIo, options: 
   }, (e) => {
     out.write(json ? `${JSON.stringify(e)}\n` : formatOpenLine(e, columns));
   });
-  // Listen for SIGINT/SIGTERM before the header says tracing has started: a signal that
-  // arrived before Node installs its handler would kill the process without the summary.
-  const stopped = waitForStop(duration, options.signal);
-  try {
-    if (!json) io.writeOut(formatOpenHeader(columns));
-    options.onStarted?.();
-    await stopped;
-    snoop.drain();
-  } finally {
-    snoop.close();
-    out.flush();
-  }
-  io.writeErr(`tsbpf opensnoop: ${snoop.events} events, ${snoop.lost} lost\n`);
+  await traceUntilStopped(snoop, io, out, { header: json ? undefined : formatOpenHeader(columns), seconds: duration, what: 'tsbpf opensnoop', unit: 'events' }, options);
   return EXIT_OK;
 }
 
