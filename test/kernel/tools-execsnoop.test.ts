@@ -6,36 +6,17 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runExecsnoop } from '../../src/cli/commands/execsnoop.js';
-import type { CliIo } from '../../src/cli/command.js';
 import type { ExecRecord } from '../../src/tools/execsnoop.js';
 import { kernelTest } from '../support/kernel.js';
+import { collect, memoryIo } from '../support/cli-io.js';
 import { slowMs } from '../support/num-runs.js';
 
 const test = suite('tools: execsnoop (kernel)');
 const BIN = fileURLToPath(new URL('../../bin/tsbpf.js', import.meta.url));
 const ECHO = '/bin/echo';
-
-function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-function memoryIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    writeOut: (d: string | Uint8Array) => { io.out += typeof d === 'string' ? d : Buffer.from(d).toString(); },
-    writeErr: (t: string) => { io.err += t; },
-    readStdin: async () => new Uint8Array(0),
-  };
-  return io;
-}
 
 const token = () => `tsbpf-exec-${process.pid}-${Date.now()}`;
 

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runOpensnoop } from '../../src/cli/commands/opensnoop.js';
 import { Opensnoop, type OpenEventRecord } from '../../src/tools/opensnoop.js';
-import type { CliIo } from '../../src/cli/command.js';
 import { kernelTest } from '../support/kernel.js';
+import { collect, memoryIo } from '../support/cli-io.js';
 import { slowMs } from '../support/num-runs.js';
 
 const test = suite('tools: opensnoop (kernel)');
@@ -29,30 +29,11 @@ function opener(path: string, ms: number): ChildProcess {
   return spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-function collect(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
-
 function uniqueFile(tag: string): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-snoop-'));
   const path = join(dir, `open-me-${tag}-${process.pid}-${Date.now()}`);
   writeFileSync(path, 'x');
   return { dir, path };
-}
-
-function memoryIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    writeOut: (d: string | Uint8Array) => { io.out += typeof d === 'string' ? d : Buffer.from(d).toString(); },
-    writeErr: (t: string) => { io.err += t; },
-    readStdin: async () => new Uint8Array(0),
-  };
-  return io;
 }
 
 kernelTest(test, 'tsbpf opensnoop --json --pid CHILD --duration 3: the child opens of the unique path with its fd', async () => {
