@@ -5,6 +5,7 @@
 // Prints verdict agreement, first-error-line agreement on programs both reject, interpreter
 // agreement (retval and data out), and a minimised program for each disagreement. Root only.
 //   N=3000 SEED=1 CORPUS=plausible node --import tsx bench/verifier-differential.ts
+// The plausible corpus includes ring buffer records (fd_array index 1 is a ringbuf).
 // CORPUS=plausible (default): mostly valid programs with targeted mutations; CORPUS=random: the
 // wilder generator of npm test's sample (mostly rejected).
 // The interpreter leg skips programs whose result depends on the world (bpf_ktime_get_ns,
@@ -16,12 +17,13 @@ import fc from 'fast-check';
 import { disassembleKernel, encode, programType, type Instruction } from 'ebpf-bytecode-utils';
 import { verify, type MapSpec } from '../verifier-sim/verifier/index.js';
 import { Interpreter, createMap } from '../verifier-sim/interpreter/index.js';
-import { fuzzProgram, interpreterComparable, plausibleProgram, type FuzzProgram } from './verifier-fuzz-program.js';
+import { fuzzProgram, interpreterComparable, plausibleRingbufProgram, type FuzzProgram } from './verifier-fuzz-program.js';
 import { kernelErrorLine } from './verifier-kernel-log.js';
 
 const N = Number(process.env.N ?? 2000);
 const SEED = Number(process.env.SEED ?? 1);
-const MAPS: MapSpec[] = [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 }];
+/** fd_array index 0: a hash map; index 1: a ring buffer (plausible corpus only). */
+const MAPS: MapSpec[] = [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 }, { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 }];
 /** An Ethernet + IPv4 + UDP frame, padded to 64 bytes. */
 const FRAME = new Uint8Array(64);
 FRAME.set([0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00, 0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x30, 0x39, 0x00, 0x35, 0, 30]);
@@ -51,9 +53,17 @@ function kernelOracle(): ((p: FuzzProgram, run: boolean) => KernelVerdict) | str
     m.writeUInt32LE(MAPS[0].maxEntries, 12);
     const mapFd = Number(sys(321, 0, m, 168));
     if (mapFd < 0) throw new Error(`BPF_MAP_CREATE: errno ${koffi.errno()}`);
+    const r = Buffer.alloc(168);
+    r.writeUInt32LE(27, 0); // BPF_MAP_TYPE_RINGBUF
+    r.writeUInt32LE(MAPS[1].maxEntries, 12);
+    const ringFd = Number(sys(321, 0, r, 168));
+    if (ringFd < 0) {
+      close(mapFd);
+      throw new Error(`BPF_MAP_CREATE (ringbuf): errno ${koffi.errno()}`);
+    }
     let progFd = -1;
     try {
-      const insns = p.insns.map((i) => (i.code === 0x18 && i.src === 1 ? { ...i, imm: BigInt(mapFd) } : i));
+      const insns = p.insns.map((i) => (i.code === 0x18 && i.src === 1 ? { ...i, imm: BigInt(i.imm === 1n ? ringFd : mapFd) } : i));
       const code = Buffer.from(encode(insns));
       const lic = Buffer.from('GPL\0');
       log.fill(0, 0, 64);
@@ -88,6 +98,7 @@ function kernelOracle(): ((p: FuzzProgram, run: boolean) => KernelVerdict) | str
     } finally {
       if (progFd >= 0) close(progFd);
       close(mapFd);
+      close(ringFd);
     }
   };
 }
@@ -111,7 +122,7 @@ const ours = (p: FuzzProgram) => verify(p.insns, { progType: p.progType, maps: M
 
 function interpret(p: FuzzProgram): { retval: number; dataOut: string } | string {
   try {
-    const r = new Interpreter(p.insns, { progType: p.progType, maps: [createMap(MAPS[0])], env: { pidTgid: (BigInt(process.pid) << 32n) | BigInt(process.pid), uidGid: 0n } }).run({ data: FRAME });
+    const r = new Interpreter(p.insns, { progType: p.progType, maps: MAPS.map((m) => createMap(m)), env: { pidTgid: (BigInt(process.pid) << 32n) | BigInt(process.pid), uidGid: 0n } }).run({ data: FRAME });
     return { retval: Number(r.retval), dataOut: Buffer.from(r.dataOut).toString('hex') };
   } catch (e) {
     return `interpreter threw: ${(e as Error).message}`;
@@ -176,7 +187,7 @@ if (typeof kernel === 'string') {
 }
 const CORPUS = process.env.CORPUS ?? 'plausible';
 if (CORPUS !== 'plausible' && CORPUS !== 'random') throw new RangeError(`CORPUS must be 'plausible' or 'random' (got ${CORPUS})`);
-const programs = fc.sample(CORPUS === 'plausible' ? plausibleProgram : fuzzProgram, { numRuns: N, seed: SEED });
+const programs = fc.sample(CORPUS === 'plausible' ? plausibleRingbufProgram : fuzzProgram, { numRuns: N, seed: SEED });
 let sameVerdict = 0;
 let sameProcessed = 0;
 let firstProcessedDiff: string | null = null;

@@ -3,7 +3,8 @@
  * test/kernel/verifier-vs-kernel.test.ts's fixed-seed sample and bench/verifier-differential.ts's
  * long run): mostly plausible programs of ALU, context and stack loads/stores, short forward
  * jumps, map lookups, helper calls and bpf-to-bpf calls, for socket_filter, xdp and sched_cls.
- * Map references use fd_array index 0 (a hash map, key 4 bytes, value 8 bytes).
+ * Map references use fd_array index 0 (a hash map, key 4 bytes, value 8 bytes) and, in
+ * {@link plausibleRingbufProgram}, index 1 (a ring buffer).
  * @module
  */
 import fc from 'fast-check';
@@ -86,7 +87,18 @@ const SCALAR_FIELDS: Record<FuzzProgram['progType'], readonly (readonly [number,
  * pointer returned, an unbounded loop counter, a too-large shift), so both verdicts are common.
  * Scratch registers: r7–r9 (and r0); r6 holds the context.
  */
-export const plausibleProgram: fc.Arbitrary<FuzzProgram> = (() => {
+export const plausibleProgram: fc.Arbitrary<FuzzProgram> = plausiblePrograms(false);
+
+/**
+ * {@link plausibleProgram} plus ring buffer records: `bpf_ringbuf_reserve` of a constant size from
+ * the map at fd_array index 1 (a ringbuf), a null check, a write, then `bpf_ringbuf_submit` or
+ * `bpf_ringbuf_discard`; mutations drop the null check, drop the release (a leaked reference),
+ * write past the record, or use the record after releasing it. Needs maps
+ * `[hash (4-byte key, 8-byte value), ringbuf]`.
+ */
+export const plausibleRingbufProgram: fc.Arbitrary<FuzzProgram> = plausiblePrograms(true);
+
+function plausiblePrograms(withRingbuf: boolean): fc.Arbitrary<FuzzProgram> {
   const scratch = fc.constantFrom(R7, R8, R9);
   const operand = fc.constantFrom(R0, R7, R8, R9);
   const small = fc.integer({ min: -40, max: 300 });
@@ -129,6 +141,18 @@ export const plausibleProgram: fc.Arbitrary<FuzzProgram> = (() => {
         : [Mov.imm(R1, 0), Label(`${id}loop`), Add.imm(R1, 1), Add.reg(d, R1), JLT.imm(R1, n, `${id}loop`)])) },
       { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 0, max: JUMPS.length - 1 }), operand, small, fc.boolean()).map(([j, r, v, w]) => (id) => [w ? JUMPS[j].imm32(r, v, `${id}skip`) : JUMPS[j].imm(r, v, `${id}skip`), Add.imm(R9, 1), Label(`${id}skip`)]) },
     ];
+    if (withRingbuf) {
+      options.push({
+        weight: 2,
+        arbitrary: fc.tuple(fc.constantFrom(8, 16), scratch, fc.boolean(), fc.integer({ min: 0, max: 15 })).map(([size, d, discard, m]) => (id) => [
+          LoadMapPtr(R1, 1), Mov.imm(R2, size), Mov.imm(R3, 0), Call.helper(131),
+          ...(m === 1 ? [] : [JEq.imm(R0, 0, `${id}end`)]),
+          StoreImm(R0, m === 2 ? size : 0, 1, Size.DW),
+          ...(m === 3 ? [] : [Mov.reg(d, R0), Mov.reg(R1, R0), Mov.imm(R2, 0), Call.helper(discard ? 133 : 132), ...(m === 4 ? [StoreImm(d, 0, 2, Size.W)] : []), Mov.imm(d, 0)]),
+          Label(`${id}end`), Mov.imm(R0, 0),
+        ]),
+      });
+    }
     const packet = PACKET_FIELDS[type];
     if (packet !== undefined) {
       options.push({
@@ -152,7 +176,7 @@ export const plausibleProgram: fc.Arbitrary<FuzzProgram> = (() => {
       return { progType: type, insns: resolve([...prologue, ...ps.flatMap((p, i) => p(`p${i}`)), ...epilogue]).instructions };
     }),
   );
-})();
+}
 
 /** Helpers whose results the interpreter cannot know: time, random numbers, the current CPU. */
 const WORLDLY_HELPERS: ReadonlySet<number> = new Set([5, 7, 8]);

@@ -66,6 +66,7 @@ function adjustPointer(env: VerifierEnv, slot: Slot, dstRegno: number, ptr: RegS
     case 'pkt':
     case 'pkt_meta':
     case 'mem':
+    case 'ringbuf_mem':
       break;
     case 'map_ptr':
       if (known && offReg.smin === 0n && op === 0x00) break;

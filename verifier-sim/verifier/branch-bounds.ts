@@ -150,7 +150,7 @@ function pktTaken(dst: RegState, src: RegState, c: Condition): number {
  * pointers are not among them (the kernel explores both branches of `if r1 != 0x0` on a ctx).
  */
 function notNull(r: RegState): boolean {
-  return !r.maybeNull && (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'mem' || r.type === 'sock' || r.type === 'sock_common');
+  return !r.maybeNull && (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'mem' || r.type === 'ringbuf_mem' || r.type === 'sock' || r.type === 'sock_common');
 }
 
 /** 1 when the jump is always taken, 0 when never, -1 when unknown (`is_branch_taken`). */

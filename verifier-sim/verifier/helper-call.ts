@@ -17,6 +17,7 @@ import { StackByte, isSpilledScalar } from './stack-state.js';
 import { tnumIsConst } from './tnum.js';
 import type { VerifierEnv } from './verifier-env.js';
 import { RejectError } from './verifier-error.js';
+import { acquireReference, checkReferenceLeak, releaseReference } from './references.js';
 import { allFrames, frameOf, zeroBounds } from './verifier-state.js';
 
 /** `__BPF_FUNC_MAX_ID` of Linux 6.18: helper ids at or above it are invalid. */
@@ -33,6 +34,12 @@ interface CallMeta {
   constKey: bigint | null;
   rawRegno: number;
   rawSize: number;
+  /** `mem_size`: the constant size of an `ARG_CONST_ALLOC_SIZE_OR_ZERO` argument. */
+  memSize: number;
+  /** `ref_obj_id` of the referenced pointer argument (0 = none). */
+  refObjId: number;
+  /** The argument register of an `OBJ_RELEASE` argument (0 = none). */
+  releaseRegno: number;
 }
 
 function reject(env: VerifierEnv, msg: string): never {
@@ -93,6 +100,7 @@ function checkHelperMem(env: VerifierEnv, regno: number, size: number, write: bo
       checkMemRegion(env, regno, reg.off, size, env.maps[reg.map].valueSize, zeroOk);
       return;
     case 'mem':
+    case 'ringbuf_mem':
       checkMemRegion(env, regno, reg.off, size, reg.memSize, zeroOk);
       return;
     case 'fp': {
@@ -137,7 +145,7 @@ function constantMapKey(env: VerifierEnv, reg: RegState, keySize: number): bigin
 
 /** Whether `r` may be passed where a helper takes memory (`ARG_PTR_TO_MEM` and friends). */
 function isMemType(r: RegState): boolean {
-  return !r.maybeNull && (r.type === 'fp' || r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'map_value' || r.type === 'mem');
+  return !r.maybeNull && (r.type === 'fp' || r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'map_value' || r.type === 'mem' || r.type === 'ringbuf_mem');
 }
 
 /** An `ARG_…` kind of the helper table split into its base and flags. */
@@ -152,6 +160,8 @@ interface ArgKind {
   readonly uninit: boolean;
   /** `MEM_WRITE` or `ARG_PTR_TO_UNINIT_MEM`. */
   readonly writes: boolean;
+  /** `OBJ_RELEASE`: the helper releases the reference the argument holds. */
+  readonly release: boolean;
 }
 
 const argKinds = new Map<string, ArgKind>();
@@ -169,10 +179,25 @@ function parseArgKind(kind: string): ArgKind {
       maybeNullArg: flags.has('PTR_MAYBE_NULL') || base.endsWith('_OR_NULL'),
       uninit: flags.has('MEM_UNINIT') || base === 'ARG_PTR_TO_UNINIT_MEM',
       writes: flags.has('MEM_WRITE') || base === 'ARG_PTR_TO_UNINIT_MEM',
+      release: flags.has('OBJ_RELEASE'),
     };
     argKinds.set(kind, parsed);
   }
   return parsed;
+}
+
+/**
+ * `ARG_PTR_TO_RINGBUF_MEM` (`bpf_ringbuf_submit`/`discard`): `check_reg_type`, then for
+ * `OBJ_RELEASE` the `check_func_arg_reg_off` rule that the pointer is at offset 0 and the
+ * release bookkeeping (`release_regno`).
+ */
+function checkRingbufMemArg(env: VerifierEnv, regno: number, reg: RegState, release: boolean, meta: CallMeta): void {
+  if (reg.type !== 'ringbuf_mem' || reg.maybeNull) reject(env, typeError(regno, reg, 'ringbuf_mem'));
+  if (!release) return;
+  if (reg.off !== 0) reject(env, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+  checkPtrOffReg(env, reg, regno, false);
+  if (reg.refObjId === 0) reject(env, `R${regno} must be referenced when passed to release function`);
+  meta.releaseRegno = regno;
 }
 
 function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): void {
@@ -181,10 +206,15 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
   checkReadable(env, regno);
   const reg = env.cur.regs[regno];
   if (kind === 'ARG_ANYTHING') return;
-  const { baseKind, maybeNullArg, uninit, writes } = parseArgKind(kind);
+  const { baseKind, maybeNullArg, uninit, writes, release } = parseArgKind(kind);
   if ((reg.type === 'pkt' || reg.type === 'pkt_meta' || reg.type === 'pkt_end') && !mayAccessPacket(env, helper)) reject(env, 'helper access to the packet is not allowed');
   if (isNullConst(reg) && maybeNullArg) return;
   const regType = reg.maybeNull && maybeNullArg ? { ...reg, maybeNull: false } : reg;
+  if (baseKind === 'ARG_PTR_TO_RINGBUF_MEM') checkRingbufMemArg(env, regno, reg, release, meta);
+  if (reg.refObjId !== 0) {
+    if (meta.refObjId !== 0) reject(env, `verifier internal error: more than one arg with ref_obj_id R${regno} ${reg.refObjId} ${meta.refObjId}`);
+    meta.refObjId = reg.refObjId;
+  }
   switch (baseKind) {
     case 'ARG_CONST_MAP_PTR':
       if (regType.type !== 'map_ptr' || regType.maybeNull) reject(env, typeError(regno, reg, 'map_ptr'));
@@ -211,6 +241,13 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
     case 'ARG_PTR_TO_MEM':
     case 'ARG_PTR_TO_UNINIT_MEM':
       if (!isMemType(regType)) reject(env, typeError(regno, reg, MEM_TYPES));
+      return;
+    case 'ARG_PTR_TO_RINGBUF_MEM':
+      return;
+    case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+      if (reg.type !== 'scalar') reject(env, typeError(regno, reg, 'scalar'));
+      if (!tnumIsConst(reg.varOff)) reject(env, `R${regno} is not a known constant'`);
+      meta.memSize = Number(BigInt.asUintN(32, reg.varOff.value));
       return;
     case 'ARG_PTR_TO_STACK':
       if (regType.type !== 'fp' || regType.maybeNull) reject(env, typeError(regno, reg, 'fp'));
@@ -276,7 +313,7 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
   const helper = helperById(id);
   if (helper === undefined || !helper.programTypes.includes(env.progType)) reject(env, `program of this type cannot use helper ${helper?.name ?? 'unknown'}#${id}`);
   if (!env.gpl && helper.gplOnly) reject(env, 'cannot call GPL-restricted function from non-GPL compatible program');
-  const meta: CallMeta = { msizeMax: 0n, map: -1, constKey: null, rawRegno: -1, rawSize: 0 };
+  const meta: CallMeta = { msizeMax: 0n, map: -1, constKey: null, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0 };
   for (let i = 0; i < 5; i++) {
     if (i >= helper.args.length) break;
     checkArg(env, helper, i, meta);
@@ -284,6 +321,8 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
   if (meta.rawRegno >= 0) {
     for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, -1, false);
   }
+  if (meta.releaseRegno !== 0 && !releaseReference(env.cur, meta.refObjId)) reject(env, `func ${helper.name}#${id} reference has not been acquired before`);
+  if (helper.name === 'bpf_tail_call') checkReferenceLeak(env, 'tail_call');
   const regs = env.cur.regs;
   for (let r = 1; r <= 5; r++) regs[r] = notInit();
   env.scratchedRegs |= 0x3f;
@@ -307,6 +346,20 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
       const map = env.maps[meta.map];
       if (helper.name === 'bpf_map_lookup_elem' && (map.type === 'array' || map.type === 'percpu_array') && meta.constKey !== null && meta.constKey >= 0n && meta.constKey < BigInt(map.maxEntries)) r0.maybeNull = false;
       if (r0.maybeNull) r0.id = ++env.idGen;
+      break;
+    }
+    case 'RET_PTR_TO_RINGBUF_MEM_OR_NULL': {
+      // RET_PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL: a null-check id, then the acquired
+      // reference, whose id replaces it (`regs[0].id = ref_obj_id` for mark_ptr_or_null_regs).
+      markKnown(r0, 0n);
+      zeroBounds(r0);
+      r0.type = 'ringbuf_mem';
+      r0.maybeNull = true;
+      r0.memSize = meta.memSize;
+      r0.id = ++env.idGen;
+      const ref = acquireReference(env);
+      r0.id = ref;
+      r0.refObjId = ref;
       break;
     }
     default:

@@ -16,11 +16,16 @@
  * kprobe, tracepoint and raw_tracepoint, map values, packets, helper calls (availability, GPL,
  * map/key/value/memory/size/context arguments, return values, map compatibility), static
  * bpf-to-bpf calls, atomics, `LD_ABS`/`LD_IND`, return-value ranges, the complexity limit,
- * `may_goto`, 6.18's loop tracking, and the level-2 log (register states, live-register table).
+ * `may_goto`, 6.18's loop tracking, the level-2 log (register states, live-register table), and
+ * acquired references for ring buffer records: `bpf_ringbuf_reserve` (constant size, result
+ * `ringbuf_mem_or_null(id=N,ref_obj_id=N,sz=S)`, null checks resolving every copy),
+ * `bpf_ringbuf_submit`/`discard` (zero offset, invalidating every copy in registers and stack
+ * spills), `Unreleased reference id=N alloc_insn=M` at the main program's exit, `bpf_tail_call`
+ * and `LD_ABS`/`LD_IND`, the ` refs=N` state tail, and references in state equivalence (`refsafe`).
  *
  * Not modelled yet (rejected with a "… is not simulated" error or approximated): kfuncs, BTF
  * (global functions, `BPF_PSEUDO_BTF_ID`, BTF-typed pointers), callbacks (`bpf_loop`, timers),
- * dynptrs, iterators, spin locks, acquired references (sockets, ring buffer records), arenas,
+ * dynptrs, iterators, spin locks, other acquired references (sockets, kptrs), arenas,
  * unprivileged (non-root) rules, precision tracking (all scalars are treated as precise, so the
  * kernel sometimes prunes earlier and processes fewer instructions; `mark_precise` lines are not
  * printed).

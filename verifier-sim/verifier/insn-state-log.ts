@@ -6,6 +6,7 @@
  * @module
  */
 
+import { formatRefs } from './references.js';
 import { formatState } from './state-format.js';
 import type { VerifierEnv } from './verifier-env.js';
 
@@ -28,7 +29,7 @@ export function printInsnState(env: VerifierEnv): void {
   } else {
     log.write(`${env.insnIdx}:`);
   }
-  log.write(`${formatState(env.cur, env.maps, env.scratchedRegs, env.scratchedStack, env.cur.callers.length)}\n`);
+  log.write(`${formatState(env.cur, env.maps, env.scratchedRegs, env.scratchedStack, env.cur.callers.length)}${formatRefs(env.cur.refs)}\n`);
   env.scratchedRegs = 0;
   env.scratchedStack = 0n;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { releaseReferenceNoMark } from './references.js';
 import { AT_PKT_END, BEYOND_PKT_END, branchTaken, setMinMax, type Condition } from './branch-bounds.js';
 import { checkReadable } from './register-access.js';
 import { baseId, copyReg, hasAddConst, type RegState } from './register-state.js';
@@ -38,6 +39,8 @@ function allRegs(s: VerifierState): RegState[] {
 
 /** `mark_ptr_or_null_regs`: resolves every copy of the maybe-null pointer `id`. */
 function markPtrOrNull(s: VerifierState, id: number, isNull: boolean): void {
+  // A reference-holding pointer (id == ref_obj_id) known NULL: nothing was acquired.
+  if (isNull) releaseReferenceNoMark(s, id);
   for (const r of allRegs(s)) {
     if (!r.maybeNull || r.id !== id) continue;
     if (isNull) {

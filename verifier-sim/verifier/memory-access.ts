@@ -147,7 +147,7 @@ function stackWriteFixed(env: VerifierEnv, frame: FrameState, off: number, size:
     saveRegisterState(slot, value, size);
     if (!fits) slot.spilled.id = 0;
   } else if (value === null && aligned && stImm !== null) {
-    const tmp: RegState = { ...copyReg(env.cur.regs[0]), type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0 };
+    const tmp: RegState = { ...copyReg(env.cur.regs[0]), type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, refObjId: 0 };
     markKnown(tmp, BigInt(stImm));
     saveRegisterState(slot, tmp, size);
   } else if (value !== null && isSpillable(value)) {
@@ -271,7 +271,7 @@ export function checkMemAccess(env: VerifierEnv, regno: number, off: number, siz
     checkMapAccessType(env, reg, off, size, write);
     checkMemRegion(env, regno, off, size, env.maps[reg.map].valueSize, false);
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]);
-  } else if (reg.type === 'mem' && !reg.maybeNull) {
+  } else if ((reg.type === 'mem' || reg.type === 'ringbuf_mem') && !reg.maybeNull) {
     checkMemRegion(env, regno, off, size, reg.memSize, false);
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]);
   } else if (reg.type === 'ctx') {
@@ -321,7 +321,7 @@ export function checkMemAccess(env: VerifierEnv, regno: number, off: number, siz
 
 /** An unknown scalar, for callers that need a fresh register. */
 export function unknownScalar(): RegState {
-  const r: RegState = { type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, varOff: TNUM_UNKNOWN, smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, precise: false };
+  const r: RegState = { type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, refObjId: 0, varOff: TNUM_UNKNOWN, smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, precise: false };
   markUnknown(r);
   return r;
 }

@@ -23,7 +23,8 @@ export type RegType =
   | 'pkt_end'
   | 'sock_common'
   | 'sock'
-  | 'mem';
+  | 'mem'
+  | 'ringbuf_mem';
 
 /** The kernel's S64_MIN, S64_MAX, S32_MIN, S32_MAX. */
 export const S64_MIN = -(1n << 63n);
@@ -50,8 +51,10 @@ export interface RegState {
   range: number;
   /** Map pointers and map values: index of the map in the program's map list. */
   map: number;
-  /** Size of the memory a `mem` pointer points to. */
+  /** Size of the memory a `mem` or `ringbuf_mem` pointer points to. */
   memSize: number;
+  /** `ref_obj_id`: the acquired reference this pointer holds (0 = none); released with it. */
+  refObjId: number;
   /** Known and unknown bits. */
   varOff: Tnum;
   /** Signed 64-bit minimum. */
@@ -88,6 +91,7 @@ export function notInit(): RegState {
     range: 0,
     map: -1,
     memSize: 0,
+    refObjId: 0,
     varOff: TNUM_UNKNOWN,
     smin: S64_MIN,
     smax: S64_MAX,
@@ -126,6 +130,7 @@ export function copyReg(r: RegState): RegState {
     range: r.range,
     map: r.map,
     memSize: r.memSize,
+    refObjId: r.refObjId,
     varOff: r.varOff,
     smin: r.smin,
     smax: r.smax,

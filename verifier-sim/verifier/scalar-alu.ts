@@ -451,6 +451,7 @@ export function constReg(v: bigint): RegState {
     range: 0,
     map: -1,
     memSize: 0,
+    refObjId: 0,
     varOff: tnumConst(u),
     smin: s64(u),
     smax: s64(u),

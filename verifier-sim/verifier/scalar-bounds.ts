@@ -55,6 +55,7 @@ export function markKnown(r: RegState, imm: bigint): void {
   r.range = 0;
   r.map = -1;
   r.memSize = 0;
+  r.refObjId = 0;
   r.precise = false;
   setKnown(r, imm);
 }
@@ -99,6 +100,7 @@ export function markUnknown(r: RegState): void {
   r.range = 0;
   r.map = -1;
   r.memSize = 0;
+  r.refObjId = 0;
   r.precise = false;
   r.varOff = TNUM_UNKNOWN;
   markUnbounded(r);

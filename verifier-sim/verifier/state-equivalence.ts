@@ -10,6 +10,7 @@
  */
 
 import type { RegState } from './register-state.js';
+import { refsSafe } from './references.js';
 import { markUnknown } from './scalar-bounds.js';
 import { StackByte } from './stack-state.js';
 import { tnumEquals, tnumIn } from './tnum.js';
@@ -42,7 +43,7 @@ function regEqual(o: RegState, c: RegState): boolean {
 
 /** `regsafe`: the old register admits the current one. */
 function regSafe(o: RegState, c: RegState, exact: boolean, ids: IdMap): boolean {
-  if (exact) return regEqual(o, c) && checkIds(o.id, c.id, ids);
+  if (exact) return regEqual(o, c) && checkIds(o.id, c.id, ids) && checkIds(o.refObjId, c.refObjId, ids);
   if (o.type === 'not_init') return true;
   if (o.type !== c.type || o.maybeNull !== c.maybeNull) return false;
   switch (o.type) {
@@ -51,13 +52,15 @@ function regSafe(o: RegState, c: RegState, exact: boolean, ids: IdMap): boolean 
     case 'map_value':
     case 'mem':
       return o.off === c.off && o.map === c.map && o.memSize === c.memSize && rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && (!o.maybeNull || checkIds(o.id, c.id, ids));
+    case 'ringbuf_mem':
+      return o.off === c.off && o.memSize === c.memSize && rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && checkIds(o.id, c.id, ids) && checkIds(o.refObjId, c.refObjId, ids);
     case 'pkt':
     case 'pkt_meta':
       if (o.off !== c.off) return false;
       if (o.range < 0 ? o.range !== c.range : o.range > c.range) return false;
       return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && checkIds(o.id, c.id, ids);
     default:
-      return regEqual(o, c) && checkIds(o.id, c.id, ids);
+      return regEqual(o, c) && checkIds(o.id, c.id, ids) && checkIds(o.refObjId, c.refObjId, ids);
   }
 }
 
@@ -130,6 +133,7 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: IdMap, liv
 export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[] | null, liveStack: bigint, exact: boolean): boolean {
   if (old.callers.length !== cur.callers.length) return false;
   const ids = resetIds();
+  if (!refsSafe(old.refs, cur.refs, (o, c) => checkIds(o, c, ids))) return false;
   // Caller frames: same call sites; compared in full (their liveness is not tracked).
   for (let f = 0; f < old.callers.length; f++) {
     const o = old.callers[f];
@@ -154,7 +158,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
 /** `states_maybe_looping`: every register identical (the cheap pre-check of the loop test). */
 export function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
   if (old.callers.length !== cur.callers.length) return false;
-  for (let r = 0; r <= 10; r++) if (!regEqual(old.regs[r], cur.regs[r]) || old.regs[r].id !== cur.regs[r].id) return false;
+  for (let r = 0; r <= 10; r++) if (!regEqual(old.regs[r], cur.regs[r]) || old.regs[r].id !== cur.regs[r].id || old.regs[r].refObjId !== cur.regs[r].refObjId) return false;
   return true;
 }
 

@@ -63,11 +63,12 @@ export function formatReg(r: RegState, maps: readonly MapInfo[], frameno = 0): s
   if (r.type === 'fp' && tnumIsConst(r.varOff)) return s + snum(BigInt.asIntN(64, r.varOff.value) + BigInt(r.off));
   const attrs: string[] = [];
   if (r.id !== 0) attrs.push(hasAddConst(r.id) ? `id=${baseId(r.id)}${r.off < 0 ? r.off : `+${r.off}`}` : `id=${r.id}`);
+  if (r.refObjId !== 0) attrs.push(`ref_obj_id=${r.refObjId}`);
   if ((r.type === 'map_ptr' || r.type === 'map_value') && r.map >= 0 && r.map < maps.length) attrs.push(`ks=${maps[r.map].keySize},vs=${maps[r.map].valueSize}`);
   if (r.type !== 'scalar' && r.off !== 0) attrs.push(`off=${snum(BigInt(r.off))}`);
   if (r.type === 'pkt' || r.type === 'pkt_meta') // `range` is an int printed as a u64: the pkt_end markers (-1, -2) show sign-extended.
     attrs.push(`r=${unum(BigInt.asUintN(64, BigInt(r.range)))}`);
-  if (r.type === 'mem') attrs.push(`sz=${unum(BigInt(r.memSize))}`);
+  if (r.type === 'mem' || r.type === 'ringbuf_mem') attrs.push(`sz=${unum(BigInt(r.memSize))}`);
   if (tnumIsConst(r.varOff)) {
     if (r.varOff.value !== 0n) attrs.push(`imm=${snum(BigInt.asIntN(64, r.varOff.value))}`);
   } else {

@@ -27,6 +27,14 @@ export interface Checkpoint {
   evicted: boolean;
 }
 
+/** An acquired reference (`struct bpf_reference_state`, `REF_TYPE_PTR`): its id and the instruction that acquired it. */
+export interface AcquiredRef {
+  /** The reference id (`ref_obj_id` of the pointers holding it). */
+  readonly id: number;
+  /** Slot index of the acquiring call (`alloc_insn`). */
+  readonly insn: number;
+}
+
 /** One function's frame (`struct bpf_func_state`): registers and stack. */
 export interface FrameState {
   /** R0–R10. */
@@ -49,6 +57,8 @@ export interface VerifierState extends FrameState {
   mayGotoDepth: number;
   /** Checkpoints above this state on its path (`dfs_depth`). */
   dfsDepth: number;
+  /** Acquired references not released yet, oldest first (never mutated: replaced on change, so copies share it). */
+  refs: readonly AcquiredRef[];
 }
 
 /** The frame a stack pointer with `frameno` points into. */
@@ -77,7 +87,7 @@ export function initialState(): VerifierState {
   zeroBounds(regs[1]);
   regs[10] = { ...notInit(), type: 'fp' };
   zeroBounds(regs[10]);
-  return { regs, stack: [], allocatedStack: 0, callsite: -1, callers: [], parent: null, mayGotoDepth: 0, dfsDepth: 0 };
+  return { regs, stack: [], allocatedStack: 0, callsite: -1, callers: [], parent: null, mayGotoDepth: 0, dfsDepth: 0, refs: [] };
 }
 
 /** Sets the scalar part to the constant 0 (pointers start with no variable offset). */
@@ -113,6 +123,7 @@ function isPristineNotInit(r: RegState): boolean {
     r.range === 0 &&
     r.map === -1 &&
     r.memSize === 0 &&
+    r.refObjId === 0 &&
     !r.precise &&
     r.varOff.value === n.varOff.value &&
     r.varOff.mask === n.varOff.mask &&
@@ -147,7 +158,7 @@ export function snapshotState(s: VerifierState): VerifierState {
   const f = snapshotFrame(s);
   const callers: FrameState[] = [];
   for (const c of s.callers) callers.push(snapshotFrame(c));
-  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth };
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs };
 }
 
 /** A deep copy of `s` (same parent). */
@@ -155,7 +166,7 @@ export function copyState(s: VerifierState): VerifierState {
   const f = copyFrame(s);
   const callers: FrameState[] = [];
   for (const c of s.callers) callers.push(copyFrame(c));
-  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth };
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs };
 }
 
 /** Grows the stack to at least `size` bytes (`grow_stack_state`). */

@@ -18,6 +18,7 @@
 import { formatKernel, mapType, mapTypeName, programType, programTypeName, attachType, type Instruction } from 'ebpf-bytecode-utils';
 import { checkAlu } from './alu-check.js';
 import { checkReturnCode } from './exit-check.js';
+import { checkReferenceLeak, formatRefs } from './references.js';
 import { checkHelperCall, isGplCompatible } from './helper-call.js';
 import { checkCondJump } from './jump-check.js';
 import { liveRegisters } from './live-registers.js';
@@ -85,6 +86,7 @@ function checkLdAbs(env: VerifierEnv, slot: Slot): void {
   const mode = slot.code & 0xe0;
   if (slot.dst !== 0 || slot.off !== 0 || (slot.code & 0x18) === 0x18 || (mode === 0x20 && slot.src !== 0)) reject(env, 'BPF_LD_[ABS|IND] uses reserved fields');
   checkReadable(env, 6);
+  checkReferenceLeak(env, 'BPF_LD_[ABS|IND]');
   const r6 = env.cur.regs[6];
   if (r6.type !== 'ctx') reject(env, 'at the time of BPF_LD_ABS|IND R6 != pointer to skb');
   if (mode === 0x40) checkReadable(env, slot.src);
@@ -162,8 +164,8 @@ function checkFuncCall(env: VerifierEnv, slot: Slot): number {
   cur.allocatedStack = 0;
   cur.callsite = idx;
   if (env.log.enabled) {
-    env.log.write(`caller:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth)}\n`);
-    env.log.write(`callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth + 1)}\n`);
+    env.log.write(`caller:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs)}\n`);
+    env.log.write(`callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth + 1)}${formatRefs(cur.refs)}\n`);
   }
   return idx + slot.imm + 1;
 }
@@ -178,8 +180,8 @@ function prepareFuncExit(env: VerifierEnv): number {
   caller.regs[0] = copyReg(r0);
   const next = cur.callsite + 1;
   if (env.log.enabled) {
-    env.log.write(`returning from callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth)}\n`);
-    env.log.write(`to caller at ${next}:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth - 1)}\n`);
+    env.log.write(`returning from callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs)}\n`);
+    env.log.write(`to caller at ${next}:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth - 1)}${formatRefs(cur.refs)}\n`);
   }
   cur.regs = caller.regs;
   cur.stack = caller.stack;
@@ -244,6 +246,7 @@ function checkInsn(env: VerifierEnv): number {
       if (op === 0x90) {
         if ((slot.code & 0x08) !== 0 || slot.imm !== 0 || slot.src !== 0 || slot.dst !== 0 || cls === 0x06) reject(env, 'BPF_EXIT uses reserved fields');
         if (env.cur.callers.length > 0) return prepareFuncExit(env);
+        checkReferenceLeak(env, 'BPF_EXIT instruction in main prog');
         checkReturnCode(env);
         return -1;
       }
@@ -300,7 +303,7 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
       }
       if (statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true) && sl.state.mayGotoDepth === cur.mayGotoDepth) {
         const all = (1n << 64n) - 1n;
-        throw new RejectError(`infinite loop detected at insn ${idx}`, idx, [`cur state:${formatState(cur, env.maps, 0x7ff, all)}`, `old state:${formatState(sl.state, env.maps, 0x7ff, all)}`]);
+        throw new RejectError(`infinite loop detected at insn ${idx}`, idx, [`cur state:${formatState(cur, env.maps, 0x7ff, all)}${formatRefs(cur.refs)}`, `old state:${formatState(sl.state, env.maps, 0x7ff, all)}${formatRefs(sl.state.refs)}`]);
       }
       if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNew = false;
     } else {
@@ -462,7 +465,7 @@ function doCheck(env: VerifierEnv): void {
       if (log.enabled) log.write(doPrintState ? `\nfrom ${prevIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
       next = -1;
     } else {
-      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n, env.cur.callers.length)}\n`);
+      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n, env.cur.callers.length)}${formatRefs(env.cur.refs)}\n`);
       doPrintState = false;
       if (log.enabled) {
         if (stateScratched(env)) printInsnState(env);
