@@ -12,6 +12,7 @@ import { RingBuffer } from '../../src/readers/index.js';
 import { kernelSymbols, perfMapPath, readProcessMaps, resolveStack, StackIdError, userSymbols } from '../../src/symbols/index.js';
 import { buildC, LineChild } from '../support/c-child.js';
 import { kernelTest } from '../support/kernel.js';
+import { olderThanTables } from '../support/kernel-lacks.js';
 
 const test = suite('symbols (kernel)');
 
@@ -155,12 +156,19 @@ kernelTest(test, 'stack traces: bpf_get_stackid in a uprobe and a getpid tracepo
     assert.match(tpUser[0] ?? '', /getpid/, tpUser.join(' < '));
     const middleAt = tpUser.indexOf('tsbpf_middle');
     assert.ok(middleAt >= 1 && tpUser[middleAt + 1] === 'main', tpUser.join(' < '));
-    const kernel = resolveStack(stacks, Number(events[1].getBigInt64(8, true)));
-    const text = kernel.map((f) => f.text).join(' < ');
-    assert.ok(kernel.length > 0 && kernel.every((f) => f.kernel && f.symbol !== undefined), text);
-    assert.ok(kernel.some((f) => /do_syscall_64|entry_SYSCALL/.test(f.symbol?.name ?? '')), text);
+    const kernelId = Number(events[1].getBigInt64(8, true));
+    // Debian's 6.1 (in the VM) answers EFAULT for the kernel stack at a syscall tracepoint
+    // (observed); 6.18 must give one, and the check stays strict on kernels matching our tables.
+    const older = olderThanTables();
+    if (kernelId === -14 && older !== null) console.log(`note: stack traces: no kernel stack at sys_enter_getpid on this kernel (EFAULT; ${older})`);
+    else {
+      const kernel = resolveStack(stacks, kernelId);
+      const text = kernel.map((f) => f.text).join(' < ');
+      assert.ok(kernel.length > 0 && kernel.every((f) => f.kernel && f.symbol !== undefined), text);
+      assert.ok(kernel.some((f) => /do_syscall_64|entry_SYSCALL/.test(f.symbol?.name ?? '')), text);
+    }
     assert.throws(() => resolveStack(stacks, -14), (x: unknown) => x instanceof StackIdError && /EFAULT/.test(x.message));
-    const used = [events[0].getBigInt64(0, true), events[1].getBigInt64(0, true), events[1].getBigInt64(8, true)].map(Number);
+    const used = [events[0].getBigInt64(0, true), events[1].getBigInt64(0, true), events[1].getBigInt64(8, true)].map(Number).filter((id) => id >= 0);
     const unused = [0, 1, 2, 3].find((id) => !used.includes(id)) as number;
     assert.throws(() => resolveStack(stacks, unused), (x: unknown) => x instanceof StackIdError && /not in the stack trace map/.test(x.message));
   } finally {
