@@ -134,9 +134,9 @@ export interface ExecsnoopOptions extends ExecsnoopProgramOptions {
   readonly pageCount?: number;
 }
 
-/** Joins argument events with their return event, by pid. */
+/** Joins argument events with their return event, by pid and time. */
 export class ExecJoiner {
-  readonly #args = new Map<number, string[]>();
+  readonly #args = new Map<number, { readonly ts: bigint; readonly text: string }[]>();
   readonly #startNs: bigint;
 
   /** `startNs`: the `bpf_ktime_get_ns` time that `ts` counts from. */
@@ -144,17 +144,64 @@ export class ExecJoiner {
     this.#startNs = startNs;
   }
 
-  /** Takes one raw event; returns the record when it completes an exec. */
+  /**
+   * Takes one raw event; returns the record when it completes an exec. A return event takes the
+   * pid's argument events stamped no later than itself (a later exec of the same pid keeps its own).
+   */
   add(raw: RawExecEvent): ExecRecord | undefined {
     if (raw.type !== ExecEventType.RET) {
       let list = this.#args.get(raw.pid);
       if (list === undefined) this.#args.set(raw.pid, (list = []));
-      list.push(raw.type === ExecEventType.TRUNCATED ? '...' : raw.arg);
+      list.push({ ts: raw.ts, text: raw.type === ExecEventType.TRUNCATED ? '...' : raw.arg });
       return undefined;
     }
-    const args = this.#args.get(raw.pid) ?? [];
-    this.#args.delete(raw.pid);
-    return { ts: Number((raw.ts - this.#startNs) / 1000n) / 1e6, pcomm: raw.comm, pid: raw.pid, ppid: raw.ppid, uid: raw.uid, ret: Number(raw.ret), args };
+    const list = this.#args.get(raw.pid) ?? [];
+    const mine = list.filter((a) => a.ts <= raw.ts);
+    if (mine.length === list.length) this.#args.delete(raw.pid);
+    else this.#args.set(raw.pid, list.filter((a) => a.ts > raw.ts));
+    return { ts: Number((raw.ts - this.#startNs) / 1000n) / 1e6, pcomm: raw.comm, pid: raw.pid, ppid: raw.ppid, uid: raw.uid, ret: Number(raw.ret), args: mine.map((a) => a.text) };
+  }
+}
+
+/**
+ * How long a return event waits for argument events still in another CPU's ring: exec may move
+ * the process to another CPU (sched_exec), so its argument events and its return event can sit
+ * in different per-CPU rings and be read in either order.
+ */
+export const EXEC_REORDER_MS = 50;
+
+/** Return events held for {@link EXEC_REORDER_MS}, then joined in time order. */
+class HeldReturns {
+  readonly #joiner: ExecJoiner;
+  readonly #deliver: (rec: ExecRecord) => void;
+  readonly #pending: RawExecEvent[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(joiner: ExecJoiner, deliver: (rec: ExecRecord) => void) {
+    this.#joiner = joiner;
+    this.#deliver = deliver;
+  }
+
+  hold(raw: RawExecEvent): void {
+    this.#pending.push(raw);
+    this.#timer ??= setTimeout(() => this.flush(), EXEC_REORDER_MS);
+  }
+
+  /** Joins and delivers every held return now, oldest first. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending.splice(0).sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    for (const raw of batch) {
+      const rec = this.#joiner.add(raw);
+      if (rec !== undefined) this.#deliver(rec);
+    }
+  }
+
+  cancel(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.length = 0;
   }
 }
 
@@ -163,9 +210,11 @@ export class Execsnoop {
   /** Execs delivered to the callback. */
   events = 0;
   readonly #session: TracepointSession<RawExecEvent>;
+  readonly #held: HeldReturns;
 
-  private constructor(session: TracepointSession<RawExecEvent>) {
+  private constructor(session: TracepointSession<RawExecEvent>, held: HeldReturns) {
     this.#session = session;
+    this.#held = held;
   }
 
   /** Events the kernel dropped (perf buffer full). */
@@ -177,6 +226,10 @@ export class Execsnoop {
   static start(options: ExecsnoopOptions, onEvent: (event: ExecRecord) => void): Execsnoop {
     const progs = execsnoopPrograms(options);
     const joiner = new ExecJoiner(process.hrtime.bigint());
+    const held = new HeldReturns(joiner, (rec) => {
+      if (snoop !== undefined) snoop.events++;
+      onEvent(rec);
+    });
     let snoop: Execsnoop | undefined;
     const session = TracepointSession.start<RawExecEvent>([
       { program: compile(progs.exit), category: 'syscalls', name: 'sys_exit_execve' },
@@ -187,23 +240,24 @@ export class Execsnoop {
       pageCount: options.pageCount ?? 64,
       decode: (dv) => ExecEvent.decode(dv),
       onEvent: (raw) => {
-        const rec = joiner.add(raw);
-        if (rec === undefined) return;
-        if (snoop !== undefined) snoop.events++;
-        onEvent(rec);
+        if (raw.type === ExecEventType.RET) held.hold(raw);
+        else joiner.add(raw);
       },
     });
-    snoop = new Execsnoop(session);
+    snoop = new Execsnoop(session, held);
     return snoop;
   }
 
   /** Delivers the events already waiting; returns how many records were read. */
   drain(): number {
-    return this.#session.drain();
+    const n = this.#session.drain();
+    this.#held.flush();
+    return n;
   }
 
-  /** Detaches both programs and closes every fd (idempotent). */
+  /** Detaches both programs and closes every fd (idempotent); held returns are dropped. */
   close(): void {
+    this.#held.cancel();
     this.#session.close();
   }
 

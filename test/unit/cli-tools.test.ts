@@ -65,6 +65,14 @@ test('execsnoop: argument events join their return event by pid; a truncation ma
   assert.equal(j.add(raw(ExecEventType.RET, 10, { comm: 'ls' }))?.args, []);
 });
 
+test('execsnoop: a return event takes only the argument events stamped before it (a later exec of the pid keeps its own)', () => {
+  const j = new ExecJoiner(0n);
+  assert.is(j.add(raw(ExecEventType.ARG, 20, { arg: '/bin/sh', ts: 100n })), undefined);
+  assert.is(j.add(raw(ExecEventType.ARG, 20, { arg: '/bin/echo', ts: 300n })), undefined);
+  assert.equal(j.add(raw(ExecEventType.RET, 20, { comm: 'sh', ts: 200n }))?.args, ['/bin/sh']);
+  assert.equal(j.add(raw(ExecEventType.RET, 20, { comm: 'echo', ts: 400n }))?.args, ['/bin/echo']);
+});
+
 test("execsnoop and syscount text: BCC's column layouts", () => {
   const c = { time: false, timestamp: false, uid: false };
   assert.is(formatExecHeader(c), 'PCOMM            PID     PPID    RET ARGS\n');
