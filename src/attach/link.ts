@@ -5,6 +5,7 @@
 
 import { closeFd } from '../../syscalls/close-fd.js';
 import { linkInfo, type LinkInfo } from '../../syscalls/link-info.js';
+import { runEveryStep } from '../system/run-every-step.js';
 
 /** What a {@link Link} attaches. */
 export type LinkKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'perf_event' | 'socket_filter' | 'uprobe' | 'uretprobe' | 'kprobe' | 'kretprobe' | 'kprobe_multi' | 'kretprobe_multi' | 'fentry' | 'fexit' | 'fmod_ret' | 'lsm' | 'xdp' | 'tcx' | 'cgroup';
@@ -78,15 +79,7 @@ export class Link {
     const parts = this.parts;
     if (parts === null) return;
     this.parts = null;
-    let first: unknown;
-    for (const p of parts) {
-      try {
-        p.release();
-      } catch (err) {
-        first ??= err;
-      }
-    }
-    if (first !== undefined) throw first;
+    runEveryStep(parts.map((p) => () => p.release()));
   }
 
   /** Same as {@link Link.close}. */

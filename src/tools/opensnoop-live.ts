@@ -18,6 +18,7 @@ import type { RawOpenEvent } from './opensnoop.js';
 import { OPENSNOOP_ENTER, OPENSNOOP_EXIT } from './opensnoop-prebuilt.generated.js';
 import { checkFilterId, enterVariantKey, enterVariantValues, exitVariantKey } from './opensnoop-variants.js';
 import { loadPrebuiltSet, type LoadedPrebuiltSet } from './prebuilt-program.js';
+import { runEveryStep } from '../system/run-every-step.js';
 
 /** BCC's `NAME_MAX`-sized path buffer (255 bytes and the NUL). */
 export const PATH_BYTES = 256;
@@ -205,17 +206,9 @@ export class Opensnoop {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    let first: unknown;
     const detach = [...this.#links].reverse().map((l) => () => l.close());
     const count = () => { this.#droppedAtClose = this.#readDropped(); };
-    for (const step of [...detach, count, () => this.#reader.close(), () => this.#set.close()]) {
-      try {
-        step();
-      } catch (err) {
-        first ??= err;
-      }
-    }
-    if (first !== undefined) throw first;
+    runEveryStep([...detach, count, () => this.#reader.close(), () => this.#set.close()]);
   }
 
   /** Same as {@link Opensnoop.close}. */

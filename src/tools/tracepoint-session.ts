@@ -13,6 +13,7 @@ import { loadProgramSet, type LoadedProgramSet } from '../dsl/load-programs.js';
 import type { EventReader } from '../readers/event-reader.js';
 import { PerfBuffer } from '../readers/perf-buffer.js';
 import { RingBuffer } from '../readers/ring-buffer.js';
+import { runEveryStep } from '../system/run-every-step.js';
 
 /** A program and the tracepoint it attaches to. */
 export interface TracepointAttachment {
@@ -99,16 +100,7 @@ export class TracepointSession<T = never> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    let first: unknown;
-    const steps = [...[...this.#links].reverse().map((l) => () => l.close()), () => this.#reader?.close(), () => this.#set.close()];
-    for (const step of steps) {
-      try {
-        step();
-      } catch (err) {
-        first ??= err;
-      }
-    }
-    if (first !== undefined) throw first;
+    runEveryStep([...[...this.#links].reverse().map((l) => () => l.close()), () => this.#reader?.close(), () => this.#set.close()]);
   }
 
   /** Same as {@link TracepointSession.close}. */
