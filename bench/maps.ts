@@ -4,6 +4,8 @@
 // C and JS rounds alternate so that machine noise hits both; the table shows medians of CPU time
 // (user + system, process-wide: process.cpuUsage() here, CLOCK_PROCESS_CPUTIME_ID in C), which,
 // unlike wall time, does not count waiting for a CPU on a loaded machine.
+// Where the JS/C gap comes from (PTI without PCID: TLB refills after every system call) is taken
+// apart by bench/maps-variants.ts and bench/maps-pti.c.
 //
 // Usage (root): node --import tsx bench/maps.ts [N_SINGLE] [N_BATCH_ENTRIES] [ROUNDS]
 import { execFileSync } from 'node:child_process';
@@ -74,56 +76,67 @@ for (let i = 0; i < mmapEntries; i += 4099) mapped.set(i, i);
 const js: Record<string, number[]> = { lookupRaw: [], lookupGetInto: [], lookupTyped: [], updateSet: [], updateTyped: [], batch: [], mmapGet: [], mmapView: [], null: [] };
 const c: Record<string, number[]> = { lookup: [], update: [], batch: [], null: [] };
 const valueView = viewOf(value);
+// One function per case (no shared timing helper, no loop inside one big function that only
+// on-stack replacement optimizes): each call site stays monomorphic, as in user code.
+const acc = raw.access;
+// The floor: bpf() with a command the kernel rejects at once, through the same koffi call form
+// the element operations use (what koffi alone adds per call).
+const backend = currentBackend();
+const nullAttr = new Uint8Array(new ArrayBuffer(32));
+const nullAt = Number(backend.address(nullAttr));
+const perCall = (t0: number) => (ns() - t0) / n;
+const cases = {
+  null: () => {
+    const t0 = ns();
+    if (backend.bpfAt !== undefined) for (let i = 0; i < n; i++) backend.bpfAt(9999, nullAt, 32);
+    else for (let i = 0; i < n; i++) backend.bpf(9999, nullAttr, 32);
+    return perCall(t0);
+  },
+  lookupRaw: () => { const t0 = ns(); for (let i = 0; i < n; i++) acc.lookup(); return perCall(t0); },
+  lookupGetInto: () => { const t0 = ns(); for (let i = 0; i < n; i++) raw.getInto(key, out); return perCall(t0); },
+  lookupTyped: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.get(7); return perCall(t0); },
+  updateSet: () => {
+    const t0 = ns();
+    for (let i = 0; i < n; i++) {
+      valueView.setUint32(0, i, true);
+      raw.set(key, value);
+    }
+    return perCall(t0);
+  },
+  updateTyped: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.set(7, BigInt(i)); return perCall(t0); },
+};
+/** CPU ns per entry of a whole-map batch lookup, 4096 entries per call. */
+function batchLookup(): number {
+  const t0 = ns();
+  let total = 0;
+  for (const b of big.batches({ batchSize: 4096 })) total += b.count;
+  if (total !== entries) throw new Error(`batch: ${total} of ${entries} entries`);
+  return (ns() - t0) / total;
+}
+/** CPU ns per value of reading every value through MappedArray.get, then through its DataView; and both sums. */
+function mmapReads(): [number, number, number, number] {
+  let t0 = ns();
+  let sum = 0;
+  for (let i = 0; i < mmapEntries; i++) sum += mapped.get(i);
+  const get = (ns() - t0) / mmapEntries;
+  t0 = ns();
+  const view = mapped.view;
+  const stride = mapped.stride;
+  let sum2 = 0;
+  for (let i = 0; i < mmapEntries; i++) sum2 += view.getUint32(i * stride, true);
+  return [get, (ns() - t0) / mmapEntries, sum, sum2];
+}
 for (let r = 0; r < rounds; r++) {
   const cr = runC();
   c.lookup.push(cr.lookup);
   c.update.push(cr.update);
   c.batch.push(cr.batch);
   c.null.push(cr.null);
-  // One loop per case (no shared timing helper): each call site stays monomorphic, as in user code.
-  const acc = raw.access;
-  // The floor: bpf() with a command the kernel rejects at once, through the same koffi call
-  // form the element operations use (what koffi alone adds per call).
-  const backend = currentBackend();
-  const nullAttr = new Uint8Array(new ArrayBuffer(32));
-  const nullAt = Number(backend.address(nullAttr));
-  let t0 = ns();
-  if (backend.bpfAt !== undefined) for (let i = 0; i < n; i++) backend.bpfAt(9999, nullAt, 32);
-  else for (let i = 0; i < n; i++) backend.bpf(9999, nullAttr, 32);
-  js.null.push((ns() - t0) / n);
-  t0 = ns();
-  for (let i = 0; i < n; i++) acc.lookup();
-  js.lookupRaw.push((ns() - t0) / n);
-  t0 = ns();
-  for (let i = 0; i < n; i++) raw.getInto(key, out);
-  js.lookupGetInto.push((ns() - t0) / n);
-  t0 = ns();
-  for (let i = 0; i < n; i++) typed.get(7);
-  js.lookupTyped.push((ns() - t0) / n);
-  t0 = ns();
-  for (let i = 0; i < n; i++) {
-    valueView.setUint32(0, i, true);
-    raw.set(key, value);
-  }
-  js.updateSet.push((ns() - t0) / n);
-  t0 = ns();
-  for (let i = 0; i < n; i++) typed.set(7, BigInt(i));
-  js.updateTyped.push((ns() - t0) / n);
-  t0 = ns();
-  let total = 0;
-  for (const b of big.batches({ batchSize: 4096 })) total += b.count;
-  if (total !== entries) throw new Error(`batch: ${total} of ${entries} entries`);
-  js.batch.push((ns() - t0) / total);
-  t0 = ns();
-  let sum = 0;
-  for (let i = 0; i < mmapEntries; i++) sum += mapped.get(i);
-  js.mmapGet.push((ns() - t0) / mmapEntries);
-  t0 = ns();
-  const view = mapped.view;
-  const stride = mapped.stride;
-  let sum2 = 0;
-  for (let i = 0; i < mmapEntries; i++) sum2 += view.getUint32(i * stride, true);
-  js.mmapView.push((ns() - t0) / mmapEntries);
+  for (const [name, run] of Object.entries(cases)) js[name]!.push(run());
+  js.batch.push(batchLookup());
+  const [get, viewRead, sum, sum2] = mmapReads();
+  js.mmapGet.push(get);
+  js.mmapView.push(viewRead);
   if (sum !== sum2) throw new Error(`mmap: sums differ (${sum} vs ${sum2})`);
 }
 mapped.close();

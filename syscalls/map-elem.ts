@@ -66,6 +66,10 @@ export class MapElemAccess {
   private readonly deleteAt: number = 0;
   private readonly nextKeyAt: number = 0;
   private readonly firstKeyAt: number = 0;
+  /** Prepared calls of the backend {@link fast} (see `SyscallBackend.bpfPrepared`), or undefined. */
+  private readonly lookupOp: (() => number) | undefined;
+  private readonly updateOp: (() => number) | undefined;
+  private readonly deleteOp: (() => number) | undefined;
 
   /** Preallocates the buffers and attrs of map `fd` with `keySize`-byte keys and `valueSize`-byte values. */
   constructor(fd: number, keySize: number, valueSize: number) {
@@ -100,6 +104,11 @@ export class MapElemAccess {
       this.deleteAt = at(this.deleteAttr);
       this.nextKeyAt = at(this.nextKeyAttr);
       this.firstKeyAt = at(this.firstKeyAttr);
+      if (be.bpfPrepared !== undefined) {
+        this.lookupOp = be.bpfPrepared(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAt, this.lookupAttr.byteLength);
+        this.updateOp = be.bpfPrepared(BpfCmd.MAP_UPDATE_ELEM, this.updateAt, this.updateAttr.byteLength);
+        this.deleteOp = be.bpfPrepared(BpfCmd.MAP_DELETE_ELEM, this.deleteAt, this.deleteAttr.byteLength);
+      }
     }
   }
 
@@ -115,6 +124,8 @@ export class MapElemAccess {
       this.lookupView.setUint32(FLAGS, flags, true);
       this.lookupFlags = flags;
     }
+    const op = this.lookupOp;
+    if (op !== undefined && currentBackend() === this.fast) return op();
     return this.call(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr, this.lookupAt);
   }
 
@@ -124,11 +135,15 @@ export class MapElemAccess {
       this.updateView.setUint32(FLAGS, flags, true);
       this.updateFlags = flags;
     }
+    const op = this.updateOp;
+    if (op !== undefined && currentBackend() === this.fast) return op();
     return this.call(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr, this.updateAt);
   }
 
   /** `BPF_MAP_DELETE_ELEM` of {@link key}. 0 or `-errno`. */
   delete(): number {
+    const op = this.deleteOp;
+    if (op !== undefined && currentBackend() === this.fast) return op();
     return this.call(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr, this.deleteAt);
   }
 

@@ -225,23 +225,36 @@ function refCtrShift(): bigint {
 }
 
 /**
- * Attaches kprobe-type program `progFd` to USDT probe `provider:name` of `path`. Probes with a
- * semaphore get the kernel's reference counter (`ref_ctr_offset`), which raises the semaphore in
- * every traced process while attached. Returns a {@link Link} (kind `uprobe`) and the probe (its
- * `args` tell the program where the arguments are). Requires Linux 4.17; semaphores Linux 4.20.
+ * Attaches kprobe-type program `progFd` to USDT probe `provider:name` of `path` (its first site;
+ * see {@link attachUsdtSite} for the others). Probes with a semaphore get the kernel's reference
+ * counter (`ref_ctr_offset`), which raises the semaphore in every traced process while
+ * attached. Returns a {@link Link} (kind `uprobe`) and the probe (its `args` tell the program
+ * where the arguments are). Requires Linux 4.17; semaphores Linux 4.20.
  */
 export function attachUsdt(progFd: number, options: UsdtOptions): { link: Link; probe: UsdtProbe } {
   const probe = findUsdtProbe(options.path, options.provider, options.name);
+  return { link: attachUsdtSite(progFd, options.path, probe, options), probe };
+}
+
+/** Options of {@link attachUsdtSite}: {@link UsdtOptions} without what the site already says. */
+export type UsdtSiteOptions = Pick<UsdtOptions, 'pid' | 'mode' | 'cookie'>;
+
+/**
+ * Attaches kprobe-type program `progFd` to one site of a USDT probe of `path` (an element of
+ * {@link readUsdtProbes}), raising its semaphore through the kernel's reference counter as
+ * {@link attachUsdt} does. Returns a {@link Link} of kind `uprobe`.
+ */
+export function attachUsdtSite(progFd: number, path: string, probe: UsdtProbe, options: UsdtSiteOptions = {}): Link {
   const pmu = probePmu('uprobe');
   const pid = options.pid ?? -1;
   let config = 0n;
   if (probe.semaphoreOffset !== 0n) config |= probe.semaphoreOffset << refCtrShift();
   let mode: LinkMode = 'bpf_link';
   const parts = acquireAll((add) => {
-    const fd = perfEventOpen({ type: pmu.type, config, probePath: options.path, config2: probe.fileOffset, samplePeriod: 1, wakeupEvents: 1, pid, cpu: pid === -1 ? 0 : -1 });
+    const fd = perfEventOpen({ type: pmu.type, config, probePath: path, config2: probe.fileOffset, samplePeriod: 1, wakeupEvents: 1, pid, cpu: pid === -1 ? 0 : -1 });
     mode = attachToPerfEvent(progFd, fd, options.mode ?? 'auto', add, options.cookie);
   });
-  return { link: new Link('uprobe', `${options.path}:usdt:${probe.provider}:${probe.name}`, mode, parts), probe };
+  return new Link('uprobe', `${path}:usdt:${probe.provider}:${probe.name}@0x${probe.pc.toString(16)}`, mode, parts);
 }
 
 const BPF_FUNC_probe_read_user = 112;

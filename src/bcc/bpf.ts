@@ -31,6 +31,7 @@ import { syscallFunctionName } from '../attach/syscall-name.js';
 import { attachTracepoint } from '../attach/tracepoint.js';
 import { attachTracing } from '../attach/tracing.js';
 import { attachUprobe } from '../attach/uprobe.js';
+import { attachUsdtSite } from '../attach/usdt.js';
 import { attachXdp } from '../attach/xdp.js';
 import { attachSocketFilter } from '../attach/socket-filter.js';
 import { attachLoadOptions } from '../dsl/attach-load-options.js';
@@ -48,6 +49,7 @@ import { bestSyscallMechanism, type SyscallMechanism } from './syscall-probe.js'
 import { ProgArrayTable, QueueTable, StackTraceTable, Table } from './table.js';
 import type { TableDecl, TableDecls } from './table-decl.js';
 import { TracePipe, type TraceFields } from './trace-pipe.js';
+import { buildingUsdtFunction, type EnabledUsdtProbe, type USDT, type UsdtReader } from './usdt.js';
 
 /** The user-side view of a declaration. */
 export type UserTable<D extends TableDecl> =
@@ -74,6 +76,12 @@ export interface BpfOptions<D extends TableDecls, F> {
   readonly autoAttach?: boolean;
   /** How `syscall__` functions are implemented (default `auto`: the best the kernel offers). */
   readonly syscallMechanism?: 'auto' | SyscallMechanism;
+  /**
+   * BCC's `usdt_contexts`: the functions their `enable_probe` calls name are built as kprobe-type
+   * programs (`{ kprobe: fn }`, or a plain function) that may call `bpf_usdt_readarg`, and are
+   * attached to every site of their probe (in the context's process only, when it has a pid).
+   */
+  readonly usdt_contexts?: readonly USDT[];
 }
 
 /** A function built and compiled (no kernel involved). */
@@ -90,11 +98,18 @@ export interface CompiledFunction {
  * {@link BPF}, for inspection (`dump`), the verifier simulator and the interpreter
  * (`simulate`). `syscall__` functions use `syscallMechanism` (default `tracepoint`).
  */
-export function compileFunctions<D extends TableDecls>(decls: D, functions: Readonly<Record<string, unknown>>, syscallMechanism: SyscallMechanism = 'tracepoint'): Map<string, CompiledFunction> {
+export function compileFunctions<D extends TableDecls>(decls: D, functions: Readonly<Record<string, unknown>>, syscallMechanism: SyscallMechanism = 'tracepoint', usdt: ReadonlyMap<string, EnabledUsdtProbe> = new Map()): Map<string, CompiledFunction> {
   const out = new Map<string, CompiledFunction>();
-  for (const [name, entry] of Object.entries(functions)) {
+  for (const [name, given] of Object.entries(functions)) {
     const used = new Map<string, DslMapSpec>();
-    const bind = (body: (...args: never[]) => unknown) => ($: AnyBuilder, ctx: unknown) => (body as ($: AnyBuilder, ctx: unknown, t: unknown) => never)($, ctx, programTables($, decls, used));
+    const probe = usdt.get(name);
+    // A USDT function is a kprobe-type program; BCC's form is a plain (unprefixed) function.
+    const entry = probe !== undefined && typeof given === 'function' ? { kprobe: given } : given;
+    if (probe !== undefined && (typeof entry !== 'object' || entry === null || !('kprobe' in entry))) throw new BccError(`function '${name}' is enabled for USDT probe ${probe.provider}:${probe.name}: make it a kprobe function ({ kprobe: fn } or a plain function)`);
+    const bind = (body: (...args: never[]) => unknown) => ($: AnyBuilder, ctx: unknown) => {
+      const run = () => (body as ($: AnyBuilder, ctx: unknown, t: unknown) => never)($, ctx, programTables($, decls, used));
+      return probe === undefined ? run() : buildingUsdtFunction(ctx as object, $ as unknown as UsdtReader, probe, run);
+    };
     const plan = planFunction(name, entry, bind as never, syscallMechanism);
     // The tables the function used become its maps (the eDSL declares nothing itself here).
     const program = { ...plan.program, maps: Object.freeze([...plan.program.maps, ...used.values()]) };
@@ -196,7 +211,15 @@ export class BpfModule<D extends TableDecls = TableDecls, F = Record<string, unk
     this.syscallMechanism = mech === 'auto' ? (usesSyscall ? bestSyscallMechanism() : 'tracepoint') : mech;
     try {
       // Build and compile first: a mistake in a function creates no kernel object.
-      const compiled = compileFunctions(this.decls, options.functions as Record<string, unknown>, this.syscallMechanism);
+      const usdt = new Map<string, { readonly probe: EnabledUsdtProbe; readonly pid: number | undefined }>();
+      for (const u of options.usdt_contexts ?? []) {
+        for (const probe of u.enabled) {
+          if (usdt.has(probe.fnName)) throw new BccError(`function '${probe.fnName}' is enabled for two USDT probes`);
+          if (!Object.hasOwn(options.functions, probe.fnName)) throw new BccError(`USDT probe ${probe.provider}:${probe.name} is enabled for function '${probe.fnName}', which is not among the functions`);
+          usdt.set(probe.fnName, { probe, pid: u.pid });
+        }
+      }
+      const compiled = compileFunctions(this.decls, options.functions as Record<string, unknown>, this.syscallMechanism, new Map([...usdt].map(([n, e]) => [n, e.probe])));
       for (const [name, decl] of Object.entries(this.decls)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new BccError(`table name '${name}' must be a C identifier`);
         const spec = tableMapSpec(name, decl);
@@ -207,6 +230,10 @@ export class BpfModule<D extends TableDecls = TableDecls, F = Record<string, unk
       this.tables = Object.freeze(tables) as UserTables<D>;
       for (const [name, fn] of compiled) this.#load(name, fn);
       if (options.autoAttach ?? true) for (const f of this.#functions.values()) if (f.plan.auto !== undefined) this.#autoAttach(f);
+      for (const { probe, pid } of usdt.values()) {
+        const fd = this.#functions.get(probe.fnName)!.fd;
+        for (const site of probe.sites) this.#add('uprobe', `${probe.path}:usdt:${probe.provider}:${probe.name}@0x${site.pc.toString(16)}`, attachUsdtSite(fd, probe.path, site, pid === undefined ? {} : { pid }));
+      }
     } catch (err) {
       this.close();
       throw err;

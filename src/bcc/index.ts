@@ -17,3 +17,4 @@ export * from './syscall-probe.js';
 export * from './probes.js';
 export * from './trace-pipe.js';
 export * from './bpf.js';
+export * from './usdt.js';

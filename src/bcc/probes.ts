@@ -139,7 +139,7 @@ export function planFunction(name: string, entry: unknown, bind: Bind, syscallMe
   const b = (body: unknown) => bind(body as AnyBody) as never;
   if (typeof entry === 'function') {
     const auto = autoTarget(name);
-    if (auto === undefined) throw new BccError(`function '${name}' has no probe prefix (kprobe__, kretprobe__, syscall__, tracepoint__CAT__NAME, raw_tracepoint__, kfunc__, kretfunc__, lsm__): give it a kind, e.g. { kprobe: fn } or { perf_event: fn }`);
+    if (auto === undefined) throw new BccError(`function '${name}' has no probe prefix (kprobe__, kretprobe__, syscall__, tracepoint__CAT__NAME, raw_tracepoint__, kfunc__, kretfunc__, lsm__): give it a kind, e.g. { kprobe: fn } or { perf_event: fn }, or name it in a USDT context's enable_probe`);
     switch (auto.kind) {
       case 'kprobe': case 'kretprobe': return { name, program: program(name, 'kprobe', b(entry)), auto, kind: auto.kind };
       case 'tracepoint': return { name, program: tracepointProgram(auto.category, auto.event, b(entry), { name }), auto, kind: 'tracepoint' };

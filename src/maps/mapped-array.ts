@@ -9,6 +9,7 @@ import { Errno, PAGE_SIZE, Prot, SyscallError, mmap, munmap, nativeView } from '
 import { KernelObjectError } from '../errors.js';
 import type { BpfMap } from './bpf-map.js';
 import type { Codec } from './codec.js';
+import { trackMapping, untrackMapping } from './leak-tracker.js';
 
 /** `BPF_F_MMAPABLE`: the array map's values can be mapped with `mmap(2)`. Requires Linux 5.5. */
 export const BPF_F_MMAPABLE = 0x400;
@@ -23,15 +24,6 @@ export interface MapArrayOptions {
   readonly writable?: boolean;
 }
 
-/** Mappings whose memory is unmapped once their ArrayBuffer is collected (when not closed first). */
-const unmapOnCollect = new FinalizationRegistry<{ addr: bigint; length: number }>((m) => {
-  try {
-    munmap(m.addr, m.length);
-  } catch {
-    // Nothing to report to: the memory stays mapped until the process exits.
-  }
-});
-
 /**
  * The values of an `array` map created with {@link BPF_F_MMAPABLE}, mapped into this process:
  * value `i` lives at byte `i * stride` ({@link stride} is the value size rounded up to 8), and
@@ -43,7 +35,8 @@ const unmapOnCollect = new FinalizationRegistry<{ addr: bigint; length: number }
  *
  * {@link close} unmaps the memory (once). Views taken from {@link bytes} / {@link view} must not
  * be touched after that: the pages are gone and touching them crashes the process. A mapping
- * never closed is unmapped when its memory is collected.
+ * never closed is unmapped when its memory (and every view of it) is collected, and reported by
+ * the leak hook of `leak-tracker.ts` like an unclosed fd.
  */
 export class MappedArray<V> implements Disposable {
   /** The map (not owned: closing this mapping does not close the map). */
@@ -72,7 +65,7 @@ export class MappedArray<V> implements Disposable {
     const buffer = nativeView(addr, mappedLength);
     this.#bytes = new Uint8Array(buffer, 0, this.length * this.stride);
     this.#view = new DataView(buffer, 0, this.length * this.stride);
-    unmapOnCollect.register(buffer, { addr, length: mappedLength }, this);
+    trackMapping(buffer, this, `mapping of ${map.description}`, addr, mappedLength);
   }
 
   /**
@@ -160,7 +153,7 @@ export class MappedArray<V> implements Disposable {
     if (this.#bytes === undefined) return;
     this.#bytes = undefined;
     this.#view = undefined;
-    unmapOnCollect.unregister(this);
+    untrackMapping(this);
     munmap(this.#addr, this.#mappedLength);
     this.#addr = 0n;
   }

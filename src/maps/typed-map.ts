@@ -4,7 +4,7 @@
  * @module
  */
 
-import { BpfCmd, Errno } from '../../syscalls/index.js';
+import { BpfCmd, Errno, type MapElemAccess } from '../../syscalls/index.js';
 import { BpfMap, type UpdateFlag } from './bpf-map.js';
 import { viewOf, type Codec } from './codec.js';
 import { MapSizeError } from './map-size-error.js';
@@ -34,6 +34,8 @@ export class TypedMap<K, V> implements Disposable {
   readonly valueCodec: Codec<V>;
   private readonly keyView: DataView;
   private readonly valueView: DataView;
+  /** The map's element access (one object hop less per operation than `map.access`). */
+  private readonly access: MapElemAccess;
 
   /** Narrows `map` to these codecs; a MapSizeError when their sizes are not the map's. */
   constructor(map: BpfMap, keyCodec: Codec<K>, valueCodec: Codec<V>) {
@@ -44,6 +46,7 @@ export class TypedMap<K, V> implements Disposable {
     this.valueCodec = valueCodec;
     this.keyView = viewOf(map.access.key);
     this.valueView = viewOf(map.access.value);
+    this.access = map.access;
   }
 
   /** The fd of the underlying map. */
@@ -55,7 +58,7 @@ export class TypedMap<K, V> implements Disposable {
   get(key: K): V | undefined {
     void this.map.fd; // throws when closed
     this.keyCodec.write(this.keyView, 0, key);
-    const r = this.map.access.lookup();
+    const r = this.access.lookup();
     if (r === -Errno.ENOENT) return undefined;
     if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
     return this.valueCodec.read(this.valueView, 0);
@@ -76,7 +79,7 @@ export class TypedMap<K, V> implements Disposable {
     void this.map.fd;
     this.keyCodec.write(this.keyView, 0, key);
     this.valueCodec.write(this.valueView, 0, value);
-    const r = this.map.access.update(typeof flag === 'number' ? flag : flagNumbers[flag]);
+    const r = this.access.update(typeof flag === 'number' ? flag : flagNumbers[flag]);
     if (r < 0) this.map.failUpdate(r);
     return this;
   }

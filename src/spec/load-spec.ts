@@ -5,6 +5,7 @@
  * @module
  */
 
+import { unlinkSync } from 'node:fs';
 import { BpfMap } from '../maps/bpf-map.js';
 import { isPerCpu, perCpuStride, type MapSpec } from '../maps/map-spec.js';
 import { Program, type ProgramLoadOptions } from '../programs/program.js';
@@ -50,7 +51,7 @@ function closeAll(objects: readonly { close(): void }[]): void {
   if (first !== undefined) throw first;
 }
 
-function toMapSpec(m: SpecMap): MapSpec {
+function toMapSpec(m: SpecMap, pinRoot: string | undefined): MapSpec {
   return {
     type: m.type,
     keySize: m.keySize,
@@ -60,7 +61,8 @@ function toMapSpec(m: SpecMap): MapSpec {
     ...(m.name !== undefined ? { name: m.name } : {}),
     ...(m.numaNode !== undefined ? { numaNode: m.numaNode } : {}),
     ...(m.mapExtra !== undefined ? { mapExtra: m.mapExtra } : {}),
-    ...(m.innerMap !== undefined ? { innerMap: toMapSpec(m.innerMap) } : {}),
+    ...(m.innerMap !== undefined ? { innerMap: toMapSpec(m.innerMap, undefined) } : {}),
+    ...(m.pinning !== undefined ? { pinning: m.pinning, ...(pinRoot !== undefined ? { pinRoot } : {}) } : {}),
   };
 }
 
@@ -73,20 +75,33 @@ function fullValue(map: BpfMap, value: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Options of {@link loadSpec}. */
-export type LoadSpecOptions = ProgramLoadOptions;
+/** Options of {@link loadSpec}: the main program's load options, and where by-name pins live. */
+export interface LoadSpecOptions extends ProgramLoadOptions {
+  /**
+   * Directory of the maps pinned by name (`"pinning": "by_name"`): a bpffs mount, mounted there
+   * when it is not one (as root). libbpf's `pin_root_path`; default `/sys/fs/bpf`.
+   */
+  readonly pinRoot?: string;
+}
 
 /**
  * Creates the maps of `spec`, fills them, loads the prog_array slot programs and the program.
+ * A map with `"pinning": "by_name"` reuses the compatible map pinned at `<pinRoot>/<name>` when
+ * there is one (then its `init` is not applied, as libbpf leaves a reused map's contents alone),
+ * else is created and pinned there; the pin outlives {@link LoadedSpec.close}.
  * @throws VerifierError when a program is rejected (slot programs first); KernelObjectError /
- *   MapSizeError when a map cannot be created or filled. Nothing stays open after a throw.
+ *   MapSizeError when a map cannot be created or filled, or a map pinned by name is incompatible
+ *   with its spec. Nothing stays open after a throw, and the pins this call made are removed
+ *   (as libbpf does; pins that were reused stay).
  */
 export function loadSpec(spec: ProgramSpecFile, options: LoadSpecOptions = {}): LoadedSpec {
+  const { pinRoot, ...programOptions } = options;
   const maps: BpfMap[] = [];
   const slotPrograms: Program[] = [];
   try {
-    for (const m of spec.maps) maps.push(BpfMap.create(toMapSpec(m)));
+    for (const m of spec.maps) maps.push(BpfMap.create(toMapSpec(m, pinRoot)));
     spec.maps.forEach((m, i) => {
+      if (maps[i].reusedPin) return;
       for (const e of m.init) maps[i].set(e.key, fullValue(maps[i], e.value));
     });
     const fds = maps.map((m) => m.fd);
@@ -117,9 +132,17 @@ export function loadSpec(spec: ProgramSpecFile, options: LoadSpecOptions = {}): 
         maps[i].set(key, value);
       }
     });
-    const program = load(spec.insns, spec.mapRefs, spec.name, options);
+    const program = load(spec.insns, spec.mapRefs, spec.name, programOptions);
     return new LoadedSpec(program, maps, slotPrograms);
   } catch (err) {
+    for (const m of maps) {
+      if (m.pinnedPath === undefined || m.reusedPin) continue;
+      try {
+        unlinkSync(m.pinnedPath);
+      } catch {
+        // Already gone (another process unpinned it): nothing to undo.
+      }
+    }
     try {
       closeAll([...slotPrograms, ...maps]);
     } catch {

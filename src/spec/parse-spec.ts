@@ -5,13 +5,14 @@
  */
 
 import { attachType, hexToBytes, mapType, programType } from 'ebpf-bytecode-utils';
+import { objectNameProblem } from '../maps/map-spec.js';
 import type { ProgramSpecFile, SpecMap, SpecMapInit, SpecMapRef, SpecSlotProgram } from './program-spec.js';
 import { SpecError } from './spec-error.js';
 
 type Json = Record<string, unknown>;
 
 const TOP_KEYS = new Set(['progType', 'expectedAttachType', 'license', 'progFlags', 'insns', 'maps', 'name', 'kernVersion']);
-const MAP_KEYS = new Set(['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'name', 'innerMap', 'init', 'progs', 'numaNode', 'mapExtra']);
+const MAP_KEYS = new Set(['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'name', 'innerMap', 'init', 'progs', 'numaNode', 'mapExtra', 'pinning']);
 /** Map types by number that the reader treats specially. */
 const PROG_ARRAY = 3;
 const MAP_IN_MAP = new Set([12, 13]);
@@ -100,6 +101,23 @@ export function findMapRefs(path: string, insns: Uint8Array, mapCount: number): 
   return refs;
 }
 
+/**
+ * The `pinning` field: `"by_name"` (or libbpf's `LIBBPF_PIN_BY_NAME`, 1) needs a `name` that is a
+ * valid object name, since the pin path is `<pin root>/<name>`; `"none"` (or 0) is the default.
+ */
+function pinningOf(path: string, o: Json, inner: boolean): 'by_name' | undefined {
+  const v = o.pinning;
+  if (v === undefined || v === 'none' || v === 0) return undefined;
+  if (v !== 'by_name' && v !== 1) throw new SpecError(at(path, 'pinning'), `expected "none" or "by_name", got ${describe(v)}`);
+  if (inner) throw new SpecError(at(path, 'pinning'), 'an inner map is a template and cannot be pinned');
+  if (o.name === undefined) throw new SpecError(at(path, 'name'), 'missing (pinning "by_name" pins the map at <pin root>/<name>)');
+  const name = str(at(path, 'name'), o.name);
+  if (name === '') throw new SpecError(at(path, 'name'), 'empty (pinning "by_name" pins the map at <pin root>/<name>)');
+  const bad = objectNameProblem(name);
+  if (bad !== undefined) throw new SpecError(at(path, 'name'), bad);
+  return 'by_name';
+}
+
 function parseMap(path: string, v: unknown, mapCount: number, inner: boolean): SpecMap {
   const o = object(path, v, MAP_KEYS);
   for (const required of ['type', 'keySize', 'valueSize', 'maxEntries']) {
@@ -162,6 +180,7 @@ function parseMap(path: string, v: unknown, mapCount: number, inner: boolean): S
     }
     if (mapExtra === undefined || mapExtra >= 1n << 64n) throw new SpecError(at(path, 'mapExtra'), `expected a u64 (number or decimal/0x string), got ${describe(x)}`);
   }
+  const pinning = pinningOf(path, o, inner);
   return {
     type,
     keySize,
@@ -172,6 +191,7 @@ function parseMap(path: string, v: unknown, mapCount: number, inner: boolean): S
     ...(o.numaNode !== undefined ? { numaNode: u32(at(path, 'numaNode'), o.numaNode) } : {}),
     ...(mapExtra !== undefined ? { mapExtra } : {}),
     ...(innerMap !== undefined ? { innerMap } : {}),
+    ...(pinning !== undefined ? { pinning } : {}),
     init,
     progs,
   };

@@ -42,6 +42,12 @@ export interface SpecMap {
   readonly mapExtra?: bigint;
   /** The inner map of a map-in-map. */
   readonly innerMap?: SpecMap;
+  /**
+   * libbpf's pin-by-name (`"pinning": "by_name"`): the map is pinned at `<pin root>/<name>`, and a
+   * compatible map already pinned there is reused instead of creating one (its contents kept:
+   * `init` is applied only to a map created now). Absent for `"none"`.
+   */
+  readonly pinning?: 'by_name';
   /** Contents before the program runs. */
   readonly init: readonly SpecMapInit[];
   /** Programs for the slots of a `prog_array`. */

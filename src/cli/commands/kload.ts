@@ -13,7 +13,7 @@ import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type 
 import { readSpecFile } from '../spec-file.js';
 import { logLevelArg, writeVerdict } from '../spec-options.js';
 
-const help = `Usage: tsbpf kload [--json] [--log-level N] SPEC.json...
+const help = `Usage: tsbpf kload [--json] [--log-level N] [--pin-root DIR] SPEC.json...
 
 Loads each program spec into the running kernel through bpf(BPF_PROG_LOAD),
 creating its maps first (with their init contents and prog_array slots), and
@@ -24,6 +24,8 @@ Options:
                    {"verdict":"accept"|"reject","error":…,"insn":…,
                     "processed":…,"log":…}
   --log-level N    verifier log level (default 1; 2 is verbose and slow)
+  --pin-root DIR   where maps with "pinning": "by_name" are pinned and reused
+                   (a bpffs mount, mounted when missing; default /sys/fs/bpf)
   -h, --help       show this help
 
 Needs root (or CAP_BPF + CAP_PERFMON/CAP_NET_ADMIN).
@@ -36,9 +38,9 @@ or usage (one line on stderr).
  * Loads `spec`; returns the verdict and, when accepted, the loaded objects (the caller closes
  * them). A failure that is not the kernel refusing a program is a UsageError naming `file`.
  */
-export function loadForVerdict(file: string, spec: ProgramSpecFile, logLevel: number | undefined): { verdict: SpecVerdict; loaded: LoadedSpec | undefined } {
+export function loadForVerdict(file: string, spec: ProgramSpecFile, logLevel: number | undefined, pinRoot?: string): { verdict: SpecVerdict; loaded: LoadedSpec | undefined } {
   try {
-    const loaded = loadSpec(spec, logLevel === undefined ? {} : { logLevel });
+    const loaded = loadSpec(spec, { ...(logLevel === undefined ? {} : { logLevel }), ...(pinRoot === undefined ? {} : { pinRoot }) });
     const log = loaded.program.log;
     return { verdict: { verdict: 'accept', error: null, insn: null, processed: verifierLogFacts(log).processed ?? 0, log }, loaded };
   } catch (e) {
@@ -58,6 +60,7 @@ export const kload: Command = {
     const { values, positionals } = parseCommandArgs(args, {
       json: { type: 'boolean' },
       'log-level': { type: 'string' },
+      'pin-root': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -69,7 +72,7 @@ export const kload: Command = {
     let status = EXIT_OK;
     for (const file of positionals) {
       const spec = await readSpecFile(file);
-      const { verdict, loaded } = loadForVerdict(file, spec, logLevel);
+      const { verdict, loaded } = loadForVerdict(file, spec, logLevel, values['pin-root']);
       loaded?.close();
       if (verdict.verdict === 'reject') status = EXIT_NEGATIVE;
       writeVerdict(io, values.json, verdict);

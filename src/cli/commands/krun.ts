@@ -10,7 +10,7 @@ import { loadForVerdict } from './kload.js';
 import { readSpecFile } from '../spec-file.js';
 import { runInputArgs, writeRunResult } from '../spec-options.js';
 
-const help = `Usage: tsbpf krun [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...
+const help = `Usage: tsbpf krun [--json] [--data HEX] [--ctx HEX] [--repeat N] [--pin-root DIR] SPEC.json...
 
 Loads each program spec into the running kernel (creating its maps) and runs it
 with bpf(BPF_PROG_TEST_RUN) on synthetic input; prints the return value and the
@@ -20,6 +20,8 @@ Options:
   --data HEX     input data (packet), hex, white space ignored
   --ctx HEX      input context (struct __sk_buff, xdp_md, …), hex
   --repeat N     run N times (the kernel's average duration is per run)
+  --pin-root DIR where maps with "pinning": "by_name" are pinned and reused
+                 (a bpffs mount, mounted when missing; default /sys/fs/bpf)
   --json         one object per spec, one per line:
                  {"retval": "0x…", "dataOut": "…"}; a rejected program prints
                  the kload result object instead
@@ -39,6 +41,7 @@ export const krun: Command = {
       data: { type: 'string' },
       ctx: { type: 'string' },
       repeat: { type: 'string' },
+      'pin-root': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -50,7 +53,7 @@ export const krun: Command = {
     let status = EXIT_OK;
     for (const file of positionals) {
       const spec = await readSpecFile(file);
-      const { verdict, loaded } = loadForVerdict(file, spec, undefined);
+      const { verdict, loaded } = loadForVerdict(file, spec, undefined, values['pin-root']);
       if (loaded === undefined) {
         status = EXIT_NEGATIVE;
         io.writeOut(values.json ? verdictLine(verdict) : `rejected: ${verdict.error ?? 'no error line'}${verdict.insn === null ? '' : ` (insn ${verdict.insn})`}\n`);
