@@ -14,7 +14,10 @@
 // tsbpf runs the compiled CLI (TSBPF_LOAD=compiled; `npm run build` first when dist/ is missing).
 // bpftrace is installed with apt-get when missing (Debian's package); without it, its row says so.
 //
-// Usage (root): node --import tsx bench/startup.ts [ROUNDS]   (default 7)
+// Usage (root): node --import tsx bench/startup.ts [ROUNDS] [OTHER_CHECKOUT]   (default 7)
+// OTHER_CHECKOUT: another built copy of tsbpf (e.g. `git archive REV | tar -x -C DIR`, a
+// node_modules link, `node scripts/build.js` there) whose bin/tsbpf.js runs as one more row,
+// alternating with the others: a before/after comparison that machine load skews less.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ import { OpenEvent, OpenInfo, opensnoopPrograms } from '../src/tools/opensnoop.j
 import { SYS_ENTER_OPENAT_FORMAT, SYS_EXIT_OPENAT_FORMAT } from '../src/tools/syscall-tracepoint-formats.js';
 
 const rounds = Number(process.argv[2] ?? 7);
+const other = process.argv[3] === undefined ? undefined : path.resolve(process.argv[3]);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs: number[]) => (xs.length === 0 ? '-' : `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`);
@@ -120,21 +124,25 @@ function measure(argv: string[], file: string, env: NodeJS.ProcessEnv = {}, open
 const dir = mkdtempSync(path.join(tmpdir(), 'tsbpf-startup-'));
 const file = path.join(dir, `startup-${process.pid}`);
 writeFileSync(file, 'x');
-const rows: Record<string, Sample[]> = { 'node -e 0': [], 'tsbpf opensnoop': [], bpftrace: [] };
+const otherRow = other === undefined ? undefined : `tsbpf (${path.basename(other)})`;
+const rows: Record<string, Sample[]> = { 'node -e 0': [], 'tsbpf opensnoop': [], ...(otherRow === undefined ? {} : { [otherRow]: [] }), bpftrace: [] };
 try {
   for (let r = 0; r < rounds; r++) {
     rows['node -e 0'].push(await measure([process.execPath, '-e', 'console.log(process.argv[1]); setTimeout(() => {}, 1e9)', file], file, {}, false));
     rows['tsbpf opensnoop'].push(await measure([process.execPath, path.join(root, 'bin/tsbpf.js'), 'opensnoop', '--pid', String(process.pid)], file, { TSBPF_LOAD: 'compiled' }));
+    if (otherRow !== undefined) rows[otherRow].push(await measure([process.execPath, path.join(other!, 'bin/tsbpf.js'), 'opensnoop', '--pid', String(process.pid)], file, { TSBPF_LOAD: 'compiled' }));
     if (bpftrace !== undefined) rows.bpftrace.push(await measure([bpftrace, '-e', 'tracepoint:syscalls:sys_enter_openat { printf("%s\\n", str(args->filename)); }'], file));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`\nstart-up to the first event, ${rounds} alternating rounds; median (min–max)`);
-console.log(`${'command'.padEnd(18)} ${'wall ms'.padEnd(18)} ${'CPU ms'.padEnd(18)} peak RSS MB`);
+const width = Math.max(18, ...Object.keys(rows).map((n) => n.length + 1));
+console.log(`${'command'.padEnd(width)} ${'wall ms'.padEnd(18)} ${'CPU ms'.padEnd(18)} peak RSS MB`);
 for (const [name, xs] of Object.entries(rows)) {
-  if (xs.length === 0) console.log(`${name.padEnd(18)} not installed`);
-  else console.log(`${name.padEnd(18)} ${fmt(xs.map((x) => x.ms)).padEnd(18)} ${fmt(xs.map((x) => x.cpuMs)).padEnd(18)} ${fmt(xs.map((x) => x.rssMb))}`);
+  if (xs.length === 0) console.log(`${name.padEnd(width)} not installed`);
+  else console.log(`${name.padEnd(width)} ${fmt(xs.map((x) => x.ms)).padEnd(18)} ${fmt(xs.map((x) => x.cpuMs)).padEnd(18)} ${fmt(xs.map((x) => x.rssMb))}`);
 }
 const med = (name: string, f: (x: Sample) => number) => median(rows[name].map(f));
 console.log(`\ntsbpf opensnoop − node: wall ${(med('tsbpf opensnoop', (x) => x.ms) - med('node -e 0', (x) => x.ms)).toFixed(0)} ms, CPU ${(med('tsbpf opensnoop', (x) => x.cpuMs) - med('node -e 0', (x) => x.cpuMs)).toFixed(0)} ms (target <= 25); tsbpf peak RSS ${med('tsbpf opensnoop', (x) => x.rssMb).toFixed(0)} MB (target <= 60)`);
+if (otherRow !== undefined) console.log(`${otherRow} − node: wall ${(med(otherRow, (x) => x.ms) - med('node -e 0', (x) => x.ms)).toFixed(0)} ms, CPU ${(med(otherRow, (x) => x.cpuMs) - med('node -e 0', (x) => x.cpuMs)).toFixed(0)} ms`);

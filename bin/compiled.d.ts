@@ -4,12 +4,18 @@ export interface BuildInfo {
   readonly builtAt: number;
   /** Whether dist/bundle/ holds the bundled entry points. */
   readonly bundled?: boolean;
+  /** Per fast entry source, the CommonJS bundle bin/ loads for it (scripts/build.js). */
+  readonly fastEntries?: Readonly<Record<string, string>>;
+  /** Per fast entry source, the sources its bundle holds (the only ones checked for staleness). */
+  readonly fastEntrySources?: Readonly<Record<string, readonly string[]>>;
+  /** Per fast entry source, its V8 code cache and the bundle's size and mtime it was made for. */
+  readonly codeCaches?: Readonly<Record<string, { readonly file: string; readonly madeFor: { readonly size: number; readonly mtimeMs: number } }>>;
   /** Every compiled source, relative to the repository root. */
   readonly sources: readonly string[];
 }
 /** The build record under `base` (a directory URL; default: this repository), or undefined. */
 export function buildInfo(base?: URL): BuildInfo | undefined;
-/** Why the build `info` of the tree at `base` cannot be used, or undefined when it can. */
-export function staleReason(info: BuildInfo | undefined, base?: URL): string | undefined;
+/** Why the build `info` of the tree at `base` cannot be used (a source of `sources`, default all, missing or newer), or undefined when it can. */
+export function staleReason(info: BuildInfo | undefined, base?: URL, sources?: readonly string[]): string | undefined;
 /** Imports `source` (e.g. `src/cli/main.ts`): compiled from dist/ when up to date, else through tsx. */
 export function loadEntry(source: string): Promise<any>;

@@ -1,20 +1,25 @@
 // How bin/tsbpf.js and bin/start.js load tsbpf: the compiled JavaScript in dist/ (scripts/build.js)
 // when it is there and up to date, else the TypeScript sources through tsx's loader. Up to date
 // means no source listed in dist/build-info.json is missing or was modified after the build
-// started; checking costs one stat per source file (~300, about 1 ms). The fallback runs the same
+// started; checking costs one stat per source file (~400: ~5 ms; a fast entry checks only the ~60
+// its bundle holds, build-info.json `fastEntrySources`). The fallback runs the same
 // code, only slower to start, so a stale build is never run; set TSBPF_EXPLAIN_LOAD=1 to have the
 // choice explained on stderr. TSBPF_LOAD=compiled or TSBPF_LOAD=source forces one form (benchmarks
 // use the first while other work changes the sources).
 //
-// Node built-ins come from process.getBuiltinModule (Node 20.16) where it exists: an ESM import of
-// node:fs costs ~10 ms of start-up. A fast entry (build-info.json `fastEntries`, scripts/build.js)
-// is a CommonJS bundle loaded with require(), for the same reason.
-const { readFileSync, statSync } = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:fs') : await import('node:fs');
+// bin/ is CommonJS (bin/package.json): Node's ESM loader costs ~9 ms of start-up even for an empty
+// entry file, and require() of node: built-ins is free. A fast entry (build-info.json
+// `fastEntries`, scripts/build.js) is a CommonJS bundle loaded with require() for the same reason,
+// through its V8 code cache when the build made one (./fast-entry.js).
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const path = require('node:path');
+const { fileURLToPath, pathToFileURL } = require('node:url');
 
-const root = new URL('../', import.meta.url);
+const root = pathToFileURL(`${path.dirname(__dirname)}/`);
 
 /** The build's record (scripts/build.js) under `base` (a directory URL), or undefined when there is no build. */
-export function buildInfo(base = root) {
+function buildInfo(base = root) {
   try {
     return JSON.parse(readFileSync(new URL('dist/build-info.json', base), 'utf8'));
   } catch {
@@ -22,17 +27,18 @@ export function buildInfo(base = root) {
   }
 }
 
-/** Why the build `info` of the tree at `base` cannot be used, or undefined when it can. */
-export function staleReason(info, base = root) {
+/**
+ * Why the build `info` of the tree at `base` cannot be used, or undefined when it can: a source
+ * it lists (`sources`, default all of them) is missing or newer than the build.
+ */
+function staleReason(info, base = root, sources = info?.sources) {
   if (info === undefined) return 'no build in dist/';
-  for (const source of info.sources) {
-    let mtime;
-    try {
-      mtime = statSync(new URL(source, base)).mtimeMs;
-    } catch {
-      return `${source} was removed since the build`;
-    }
-    if (mtime > info.builtAt) return `${source} changed since the build`;
+  const dir = fileURLToPath(base);
+  for (const source of sources) {
+    // A path, not a URL, and no exception for a missing file: ~3× cheaper per source.
+    const stat = statSync(path.join(dir, source), { throwIfNoEntry: false });
+    if (stat === undefined) return `${source} was removed since the build`;
+    if (stat.mtimeMs > info.builtAt) return `${source} changed since the build`;
   }
   return undefined;
 }
@@ -41,19 +47,21 @@ export function staleReason(info, base = root) {
  * Imports the module at `source` (a path from the repository root, e.g. `src/cli/main.ts`): its
  * compiled form from dist/ when that is up to date, otherwise the source through tsx.
  */
-export async function loadEntry(source) {
+async function loadEntry(source) {
   const forced = process.env.TSBPF_LOAD;
   if (forced !== undefined && forced !== 'compiled' && forced !== 'source') throw new Error(`TSBPF_LOAD must be 'compiled' or 'source', not '${forced}'`);
   const info = forced === 'source' ? undefined : buildInfo();
-  const reason = forced === 'source' ? 'TSBPF_LOAD=source' : forced === 'compiled' ? undefined : staleReason(info);
+  // A fast entry is stale only when one of the sources its bundle holds changed.
+  const reason = forced === 'source' ? 'TSBPF_LOAD=source' : forced === 'compiled' ? undefined : staleReason(info, root, info?.bundled === true ? (info.fastEntrySources?.[source] ?? info.sources) : info?.sources);
   const explain = process.env.TSBPF_EXPLAIN_LOAD === '1';
   if (reason === undefined) {
     const fast = info?.bundled === true ? info.fastEntries?.[source] : undefined;
     if (fast !== undefined) {
-      if (explain) process.stderr.write(`tsbpf: running compiled ${fast}\n`);
-      const builtin = (name) => (typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(name) : import(name));
-      const [{ createRequire }, { fileURLToPath }] = await Promise.all([builtin('node:module'), builtin('node:url')]);
-      return createRequire(import.meta.url)(fileURLToPath(new URL(fast, root)));
+      const { requireFastEntry } = require('./fast-entry.js');
+      const codeCache = info.codeCaches?.[source];
+      const { exports, cache } = requireFastEntry(fileURLToPath(new URL(fast, root)), codeCache === undefined ? undefined : fileURLToPath(new URL(codeCache.file, root)), codeCache?.madeFor);
+      if (explain) process.stderr.write(`tsbpf: running compiled ${fast} (code cache: ${cache})\n`);
+      return exports;
     }
     // The bundle (one file per entry plus shared chunks) when the build made one.
     const compiled = `dist/${info?.bundled === true ? 'bundle/' : ''}${source.replace(/\.ts$/, '.js')}`;
@@ -70,3 +78,5 @@ export async function loadEntry(source) {
   register();
   return import(new URL(source, root).href);
 }
+
+module.exports = { buildInfo, staleReason, loadEntry };

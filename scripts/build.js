@@ -8,6 +8,13 @@
 // small package whose entry re-exports dist/asm/src/index.js, so Node's lookup (which walks up
 // from the importing file) finds the compiled asm before the workspace link to the sources.
 //
+// Source maps: tsc writes FILE.js.map next to each file, and esbuild maps its bundles through them
+// back to the .ts sources (FILE.js.map, no sources content: the sources are in the package). Node
+// reads none of them at start-up (no --enable-source-maps, which would parse every map of every
+// module loaded); the eDSL reads the maps itself when it works out a statement's line
+// (src/dsl/source-location.ts), and `node --enable-source-maps bin/tsbpf.js …` shows .ts positions
+// in a stack trace.
+//
 // Then esbuild (a devDependency; it only joins files, the code is tsc's output) bundles the two
 // entry points, src/cli/main and src/main, into dist/bundle/ with code splitting: each command's
 // lazy import stays a separate chunk, and a command loads a few chunks instead of ~125 modules
@@ -16,14 +23,22 @@
 // one CommonJS file (dist/bundle/src/cli/opensnoop-main.cjs) that bin/tsbpf.js loads for that
 // command; build-info.json lists it under `fastEntries`.
 //
-// dist/build-info.json, written last, lists every compiled source with the build's start time:
+// Start-up of the fast entries (issue #6): dist/node_modules/koffi is a shim that loads koffi's
+// native module directly (writeKoffiShim), and each fast entry gets a V8 code cache
+// (FILE.v8cache, bin/fast-entry.js loads it), warmed as root by one short run of the command
+// (0.3 s of tracing this build's own pid; TSBPF_BUILD_WARM_UP=0 skips it).
+//
+// dist/build-info.json, written after everything but the warm-up run (which runs bin/), lists every
+// compiled source with the build's start time:
 // bin/tsbpf.js runs dist/ only when no listed source changed since (see bin/compiled.js).
 //
 // Type errors are printed but do not fail the build (tsc still emits; `npm test` type-checks);
 // a tsc crash or missing output does (exit 1).
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import path from 'node:path';
+import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -65,6 +80,8 @@ const ENTRIES = ['src/cli/main.js', 'src/main.js'];
 /** Entry points bin/ loads for one command (bin/tsbpf.js), each bundled alone into a `.cjs` file. */
 const FAST_ENTRIES = ['src/cli/opensnoop-main.js'];
 let bundled = false;
+/** Per fast entry source, the sources its bundle holds. */
+const fastEntrySources = {};
 try {
   const esbuild = await import('esbuild');
   await esbuild.build({
@@ -77,13 +94,17 @@ try {
     outdir: path.join(dist, 'bundle'),
     outbase: dist,
     external: ['koffi'],
+    sourcemap: true,
+    sourcesContent: false,
     logLevel: 'warning',
   });
   // Fast entry points, each bundled with everything it runs into one CommonJS file (no shared
   // chunks; `.cjs`): bin/ require()s it, so neither the bundle nor the Node built-ins it uses go
   // through the ESM loader (an ESM import of node:fs alone costs ~10 ms of start-up).
-  await esbuild.build({
+  const fast = await esbuild.build({
     entryPoints: FAST_ENTRIES.map((e) => path.join(dist, e)),
+    absWorkingDir: root,
+    metafile: true,
     bundle: true,
     splitting: false,
     format: 'cjs',
@@ -95,8 +116,18 @@ try {
     define: { 'import.meta.url': '__tsbpfModuleUrl' },
     banner: { js: 'const __tsbpfModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
     external: ['koffi'],
+    sourcemap: true,
+    sourcesContent: false,
     logLevel: 'warning',
   });
+  // Which sources went into each fast bundle: bin/ checks only those for staleness (a few dozen
+  // stats instead of one per source of the tree).
+  const compiledSource = new Map(sources.map((s) => [path.join(dist, s.replace(/\.ts$/, '.js')), s]));
+  for (const meta of Object.values(fast.metafile.outputs)) {
+    if (meta.entryPoint === undefined) continue;
+    const entry = path.relative(dist, path.resolve(root, meta.entryPoint)).split(path.sep).join('/').replace(/\.js$/, '.ts');
+    fastEntrySources[entry] = Object.keys(meta.inputs).map((i) => compiledSource.get(path.resolve(root, i))).filter((s) => s !== undefined).sort();
+  }
   bundled = true;
 } catch (e) {
   if (e?.code !== 'ERR_MODULE_NOT_FOUND') {
@@ -105,5 +136,95 @@ try {
   }
   console.error('build: esbuild is not installed; dist/ is not bundled (start-up is slower)');
 }
-writeFileSync(path.join(dist, 'build-info.json'), `${JSON.stringify({ builtAt, bundled, ...(bundled ? { fastEntries: Object.fromEntries(FAST_ENTRIES.map((e) => [e.replace(/\.js$/, '.ts'), `dist/bundle/${e.replace(/\.js$/, '.cjs')}`])) } : {}), sources }, null, 1)}\n`);
+/**
+ * dist/node_modules/koffi: a shim that loads koffi's native module (the `.node` file koffi's own
+ * loader picks on this machine, found by loading koffi here) directly, falling back to koffi's
+ * JavaScript entry. Compiled code resolves `koffi` to it (Node looks in dist/node_modules first).
+ * koffi's entry costs ~10 ms of start-up: it resolves a platform package through `exports`,
+ * reads ELF headers to tell glibc from musl, and wraps deprecated aliases tsbpf never calls.
+ * Returns the native module's path, or undefined when koffi cannot be loaded here.
+ */
+function writeKoffiShim() {
+  const req = createRequire(path.join(root, 'package.json'));
+  let koffi;
+  try {
+    koffi = req('koffi');
+  } catch {
+    return undefined;
+  }
+  const native = Object.keys(req.cache).find((f) => f.endsWith('.node') && req.cache[f].exports === koffi.default);
+  if (native === undefined || typeof koffi.version !== 'string') return undefined;
+  const dir = path.join(dist, 'node_modules/koffi');
+  const rel = (to) => JSON.stringify(`./${path.relative(dir, to).split(path.sep).join('/')}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'koffi', private: true, main: 'index.cjs' }, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'index.cjs'), `// Written by scripts/build.js: koffi ${koffi.version}'s native module, loaded directly (start-up time);
+// koffi's own entry when that fails or is another version.
+'use strict';
+let native;
+try {
+  native = require(${rel(native)});
+} catch {}
+module.exports = native !== undefined && native.version === ${JSON.stringify(koffi.version)} ? native : require(${rel(req.resolve('koffi'))});
+`);
+  return native;
+}
+
+/**
+ * How to warm each fast entry's code cache: the command bin/tsbpf.js runs once (as root, for at
+ * most a fraction of a second) so that the cache also holds the functions a real run compiles.
+ */
+const WARM_UP = {
+  'src/cli/opensnoop-main.js': (pid) => ['opensnoop', '--pid', String(pid), '--duration', '0.3'],
+};
+
+/**
+ * A V8 code cache for each fast entry bundle (`FILE.cjs` → `FILE.v8cache`), made from the same
+ * wrapped source bin/fast-entry.js compiles: first of the top level only, then — as root, where
+ * the command can trace — written again at the end of one warm-up run of the command
+ * ({@link WARM_UP}), while this process opens a file it traces. Produced by this Node (V8
+ * rejects it under another version or other V8 flags, and bin/ then compiles normally).
+ * Returns, per source, the cache's path and the bundle's size and mtime it was made for.
+ */
+function writeCodeCaches() {
+  const out = {};
+  for (const e of FAST_ENTRIES) {
+    const file = path.join(dist, 'bundle', e.replace(/\.js$/, '.cjs'));
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
+    const cacheFile = file.replace(/\.cjs$/, '.v8cache');
+    writeFileSync(cacheFile, script.createCachedData());
+    const { size, mtimeMs } = statSync(file);
+    out[e.replace(/\.js$/, '.ts')] = { file: path.relative(root, cacheFile).split(path.sep).join('/'), madeFor: { size, mtimeMs } };
+  }
+  return out;
+}
+
+/** Runs each fast entry's warm-up command with TSBPF_WRITE_CODE_CACHE; resolves to what happened. */
+async function warmCodeCaches(codeCaches) {
+  if (process.getuid?.() !== 0) return 'top level only (not root: no warm-up run)';
+  if (process.env.TSBPF_BUILD_WARM_UP === '0') return 'top level only (TSBPF_BUILD_WARM_UP=0)';
+  const results = [];
+  for (const e of FAST_ENTRIES) {
+    const cacheFile = path.join(root, codeCaches[e.replace(/\.js$/, '.ts')].file);
+    const args = WARM_UP[e]?.(process.pid);
+    if (args === undefined) continue;
+    const opened = path.join(dist, 'warm-up-opened');
+    writeFileSync(opened, '');
+    const child = spawn(process.execPath, [path.join(root, 'bin/tsbpf.js'), ...args], { stdio: 'ignore', env: { ...process.env, TSBPF_LOAD: 'compiled', TSBPF_WRITE_CODE_CACHE: cacheFile } });
+    const opener = setInterval(() => closeSync(openSync(opened, 'r')), 5);
+    const status = await new Promise((resolve) => child.on('close', (code) => resolve(code)));
+    clearInterval(opener);
+    rmSync(opened, { force: true });
+    // The child writes the cache at exit whatever its status: a failed run still warmed part of it.
+    results.push(`${e}: ${status === 0 ? 'warmed by one run' : `warm-up exited ${status}; the cache holds what that run compiled`}`);
+  }
+  return results.join('; ');
+}
+
+const koffiNative = writeKoffiShim();
+if (koffiNative === undefined) console.error('build: koffi cannot be loaded here; compiled code loads it through its own entry');
+const codeCaches = bundled ? writeCodeCaches() : undefined;
+writeFileSync(path.join(dist, 'build-info.json'), `${JSON.stringify({ builtAt, bundled, ...(bundled ? { fastEntries: Object.fromEntries(FAST_ENTRIES.map((e) => [e.replace(/\.js$/, '.ts'), `dist/bundle/${e.replace(/\.js$/, '.cjs')}`])), fastEntrySources, codeCaches } : {}), sources }, null, 1)}\n`);
+// After build-info.json: the warm-up runs the build through bin/.
+if (codeCaches !== undefined) console.log(`build: code cache: ${await warmCodeCaches(codeCaches)}`);
 console.log(`build: ${sources.length} files compiled to dist/${bundled ? ', entry points bundled in dist/bundle/' : ''}`);

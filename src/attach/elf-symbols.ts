@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ElfError, readElfSections, type ElfSection } from '../elf/elf-sections.js';
+import { forEachElfSymbolEntry, SHN_LORESERVE } from '../elf/elf-symbol-entries.js';
 
 /** The file is not an ELF64 LE object, or the symbol is missing. */
 export class ElfSymbolError extends Error {
@@ -37,8 +38,6 @@ export interface ElfSymbol {
   readonly type: number;
 }
 
-const SHT_SYMTAB = 2;
-const SHT_DYNSYM = 11;
 const utf8 = new TextDecoder();
 
 /**
@@ -53,46 +52,18 @@ export function findElfSymbols(elf: Uint8Array, name: string, path = '<elf>'): E
     if (e instanceof ElfError) throw new ElfSymbolError(path, e.message.slice(path.length + 2));
     throw e;
   }
-  const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
-  const sec = (i: number): ElfSection => {
-    const s = sections[i];
-    if (s === undefined) throw new ElfSymbolError(path, `section index ${i} out of range`);
-    return s;
-  };
   const want = new TextEncoder().encode(name);
   const out = new Map<bigint, ElfSymbol>();
-  for (let i = 0; i < sections.length; i++) {
-    const s = sections[i];
-    if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
-    const strtab = sec(s.link);
-    const entsize = s.entsize || 24;
-    if (strtab.offset + strtab.size > elf.byteLength) throw new ElfSymbolError(path, 'string table beyond the end of the file');
-    for (let o = s.offset; o + entsize <= s.offset + s.size; o += entsize) {
-      const nameOff = dv.getUint32(o, true);
-      const shndx = dv.getUint16(o + 6, true);
-      if (shndx === 0 || shndx >= 0xff00) continue; // undefined, absolute, common
-      const p = strtab.offset + nameOff;
-      if (p + want.length >= elf.byteLength || elf[p + want.length] !== 0) continue;
-      let same = true;
-      for (let k = 0; k < want.length; k++) {
-        if (elf[p + k] !== want[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (!same) continue;
-      const address = dv.getBigUint64(o + 8, true);
-      if (out.has(address)) continue;
-      const home = sec(shndx);
-      out.set(address, {
-        name: utf8.decode(want),
-        address,
-        size: dv.getBigUint64(o + 16, true),
-        fileOffset: address - home.addr + BigInt(home.offset),
-        type: elf[o + 4] & 0xf,
-      });
-    }
-  }
+  forEachElfSymbolEntry(elf, sections, (e) => {
+    if (e.shndx === 0 || e.shndx >= SHN_LORESERVE) return; // undefined, absolute, common
+    const p = e.nameStart;
+    if (p + want.length >= e.nameLimit || elf[p + want.length] !== 0) return;
+    for (let k = 0; k < want.length; k++) if (elf[p + k] !== want[k]) return;
+    if (out.has(e.value)) return;
+    const home = sections[e.shndx];
+    if (home === undefined) throw new ElfSymbolError(path, `section index ${e.shndx} out of range`);
+    out.set(e.value, { name: utf8.decode(want), address: e.value, size: e.size, fileOffset: e.value - home.addr + BigInt(home.offset), type: e.type });
+  });
   return [...out.values()];
 }
 

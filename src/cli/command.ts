@@ -73,6 +73,24 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   }
 }
 
+/** `-h, --help`, which every command takes. */
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * The prologue of a command that takes options only (the tools, `probe`, `demo`): parses `args`
+ * against `options` plus `-h, --help` ({@link parseCommandArgs}); on `--help` writes `help` to `io`
+ * and returns undefined (the command then exits 0); a positional argument is a {@link UsageError}.
+ */
+export function parseOptionsOrHelp<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T, help: string, io: CliIo) {
+  const { values, positionals } = parseCommandArgs(args, { ...options, ...HELP_OPTION } as T & typeof HELP_OPTION);
+  if ((values as { readonly help?: boolean }).help === true) {
+    io.writeOut(help);
+    return undefined;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  return values;
+}
+
 const FS_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
   EISDIR: 'is a directory',

@@ -3,7 +3,11 @@
  * captures, for each statement, the call stack cheaply (V8 keeps the frames unformatted); the
  * position is only worked out when asked ({@link sourceLocationOf}): the first frame outside
  * the eDSL's own files, mapped through the module's source map when there is one (tsx
- * registers them; a build without source maps reports the `.js` position).
+ * registers them; for compiled JavaScript whose map Node did not load — no
+ * `--enable-source-maps`, so start-up pays nothing — the `.map` file its `sourceMappingURL`
+ * names is read here, on first use; without any map the `.js` position is reported). Whether a
+ * frame is the eDSL's own is decided on the original source when there is a map, so a bundle
+ * that holds both the eDSL and its callers (dist/bundle/) still finds the caller.
  *
  * ```ts
  * const site = captureSite();            // inside a builder method
@@ -13,9 +17,9 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { findSourceMap, type SourceMap } from 'node:module';
+import { findSourceMap, SourceMap } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** A TypeScript (or JavaScript) source position and the text of its line. */
 export interface SourceLocation {
@@ -38,12 +42,45 @@ export interface CapturedSite {
 /** Frames kept per capture: enough to get out of the eDSL's nested helpers. */
 const FRAMES = 8;
 
-const ownDir = dirname(fileURLToPath(import.meta.url));
-/** Directories whose frames are the toolkit's, not the user's: the eDSL and the BCC facade over it. */
-const toolkitDirs = new Set([ownDir, join(ownDir, '..', 'bcc')]);
-
 function pathOf(file: string): string {
   return file.startsWith('file://') ? fileURLToPath(file) : file;
+}
+
+/**
+ * The source map of generated file `name` (a path or file URL): the one Node registered, else the
+ * file named by its last `//# sourceMappingURL=` comment (a relative path), with its sources made
+ * absolute; undefined when there is none or it cannot be read.
+ */
+function sourceMapOf(name: string): SourceMap | undefined {
+  const registered = findSourceMap(name);
+  if (registered !== undefined) return registered;
+  try {
+    const text = readFileSync(pathOf(name), 'utf8');
+    const url = /\/\/# sourceMappingURL=([^\s'"]+)\s*$/.exec(text.slice(-1024))?.[1];
+    if (url === undefined || url.includes(':')) return undefined;
+    const mapUrl = new URL(url, pathToFileURL(pathOf(name)));
+    const payload = JSON.parse(readFileSync(mapUrl, 'utf8')) as { sources: string[]; sourceRoot?: string };
+    const base = new URL(payload.sourceRoot ?? '', mapUrl);
+    payload.sources = payload.sources.map((s) => new URL(s, base).href);
+    return new SourceMap(payload as ConstructorParameters<typeof SourceMap>[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+let toolkitDirs: ReadonlySet<string> | undefined;
+/**
+ * Directories whose frames are the toolkit's, not the user's: the eDSL (this file's directory,
+ * as compiled and — from its source map, when there is one — as written) and the BCC facade over
+ * it. Worked out on first use, so importing the eDSL reads no source map.
+ */
+function toolkit(): ReadonlySet<string> {
+  if (toolkitDirs === undefined) {
+    const own = fileURLToPath(import.meta.url);
+    const written = sourceMapOf(own)?.payload.sources.filter((s) => /[\\/]dsl[\\/]source-location\.ts$/.test(s)).map((s) => dirname(pathOf(s))) ?? [];
+    toolkitDirs = new Set([dirname(own), ...written].flatMap((d) => [d, join(d, '..', 'bcc')]));
+  }
+  return toolkitDirs;
 }
 
 /** Captures the current call stack (about a microsecond; nothing is formatted yet). */
@@ -97,7 +134,7 @@ function factsOf(name: string): FileFacts {
   let f = files.get(name);
   if (f === undefined) {
     const path = pathOf(name);
-    f = { path, own: toolkitDirs.has(dirname(path)), map: findSourceMap(name) };
+    f = { path, own: toolkit().has(dirname(path)), map: sourceMapOf(name) };
     files.set(name, f);
   }
   return f;
@@ -131,11 +168,14 @@ export function sourceLocationOf(site: CapturedSite): SourceLocation | undefined
     const name = frame.getFileName();
     if (name === null || name === undefined || name.startsWith('node:')) continue;
     const facts = factsOf(name);
-    if (facts.own) continue;
+    // With a map, the original source decides (a bundle holds the eDSL and its callers alike).
+    if (facts.own && facts.map === undefined) continue;
     const line = frame.getLineNumber();
     const column = frame.getColumnNumber();
     if (line === null || column === null) continue;
-    out = mapPosition(name, facts, line, column);
+    const at = mapPosition(name, facts, line, column);
+    if (facts.map !== undefined && toolkit().has(dirname(at.file))) continue;
+    out = at;
     break;
   }
   resolved.set(site, out);

@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ElfError, readElfSections } from '../elf/elf-sections.js';
+import { elfSymbolNameEnd, forEachElfSymbolEntry, STT_FUNC, STT_GNU_IFUNC } from '../elf/elf-symbol-entries.js';
 import type { ResolvedSymbol } from './resolved-symbol.js';
 
 /** One `PT_LOAD` program header. */
@@ -21,10 +22,6 @@ export interface LoadSegment {
   readonly flags: number;
 }
 
-const SHT_SYMTAB = 2;
-const SHT_DYNSYM = 11;
-const STT_FUNC = 2;
-const STT_GNU_IFUNC = 10;
 const PT_LOAD = 1;
 const latin1 = new TextDecoder('latin1');
 
@@ -70,41 +67,25 @@ export class ElfSymbolTable {
   constructor(elf: Uint8Array, path = '<elf>') {
     this.path = path;
     this.segments = elfLoadSegments(elf, path);
-    const sections = readElfSections(elf, path);
-    const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
     const seen = new Map<number, number>();
     const starts: number[] = [];
     const sizes: number[] = [];
     const names: string[] = [];
-    // .symtab first: its names win over .dynsym's for the same address.
-    const tables = sections.filter((s) => s.type === SHT_SYMTAB).concat(sections.filter((s) => s.type === SHT_DYNSYM));
-    for (const s of tables) {
-      const strtab = sections[s.link];
-      if (strtab === undefined || strtab.offset + strtab.size > elf.byteLength) continue;
-      const entsize = s.entsize || 24;
-      for (let o = s.offset; o + entsize <= s.offset + s.size; o += entsize) {
-        const type = elf[o + 4] & 0xf;
-        if (type !== STT_FUNC && type !== STT_GNU_IFUNC) continue;
-        const shndx = dv.getUint16(o + 6, true);
-        if (shndx === 0) continue;
-        const value = Number(dv.getBigUint64(o + 8, true));
-        if (value === 0) continue;
-        const size = Number(dv.getBigUint64(o + 16, true));
-        const known = seen.get(value);
-        if (known !== undefined) {
-          if (sizes[known] === 0 && size !== 0) sizes[known] = size;
-          continue;
-        }
-        const nameStart = strtab.offset + dv.getUint32(o, true);
-        let end = nameStart;
-        const limit = strtab.offset + strtab.size;
-        while (end < limit && elf[end] !== 0) end++;
-        seen.set(value, starts.length);
-        starts.push(value);
-        sizes.push(size);
-        names.push(latin1.decode(elf.subarray(nameStart, end)));
+    // .symtab rows come first: their names win over .dynsym's for the same address.
+    forEachElfSymbolEntry(elf, readElfSections(elf, path), (e) => {
+      if ((e.type !== STT_FUNC && e.type !== STT_GNU_IFUNC) || e.shndx === 0 || e.value === 0n) return;
+      const value = Number(e.value);
+      const size = Number(e.size);
+      const known = seen.get(value);
+      if (known !== undefined) {
+        if (sizes[known] === 0 && size !== 0) sizes[known] = size;
+        return;
       }
-    }
+      seen.set(value, starts.length);
+      starts.push(value);
+      sizes.push(size);
+      names.push(latin1.decode(elf.subarray(e.nameStart, elfSymbolNameEnd(elf, e))));
+    });
     const order = Array.from({ length: starts.length }, (_, k) => k).sort((a, b) => starts[a] - starts[b]);
     this.size = order.length;
     this.starts = Float64Array.from(order, (k) => starts[k]);

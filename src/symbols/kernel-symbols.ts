@@ -2,6 +2,10 @@
  * Kernel symbols from `/proc/kallsyms`: address → `{name, offset, module}` by binary search over
  * sorted typed arrays, and name → address. Parsed once per process ({@link kernelSymbols}); a
  * 120k-line kallsyms loads in tens of milliseconds and answers millions of lookups per second.
+ * Whether a name exists ({@link kernelSymbolExists}, what attaching a kprobe asks) is a scan of the
+ * same text without parsing it. The text is read once per process and shared by both (the kernel
+ * generates the ~5–10 MB list slowly: ~0.1 s of CPU), so a process that asks both kinds of
+ * question — the BCC facade's `get_syscall_fnname` and `ksym` — reads it once.
  * @module
  */
 
@@ -9,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { ResolvedSymbol } from './resolved-symbol.js';
 
 /** Where the kernel lists its symbols. */
-export const KALLSYMS = '/proc/kallsyms';
+export const KALLSYMS_PATH = '/proc/kallsyms';
 
 /** kallsyms cannot be read, or shows only zero addresses (not root: `kptr_restrict`). */
 export class KernelSymbolsError extends Error {
@@ -165,17 +169,12 @@ export class KernelSymbols {
     this.modules = modules;
   }
 
-  /** Reads and parses `path` (default `/proc/kallsyms`). Throws a {@link KernelSymbolsError}. */
-  static read(path = KALLSYMS): KernelSymbols {
-    let text: string;
-    try {
-      text = readFileSync(path, 'latin1');
-    } catch (err) {
-      throw new KernelSymbolsError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-    const table = new KernelSymbols(text);
-    if (table.size === 0) throw new KernelSymbolsError(path, 'no symbol has a non-zero address (addresses are hidden: run as root, or lower kernel.kptr_restrict)');
-    return table;
+  /**
+   * Reads `path` (default `/proc/kallsyms`) afresh, keeping the text for later questions of this
+   * process, and parses it. Throws a {@link KernelSymbolsError}.
+   */
+  static read(path = KALLSYMS_PATH): KernelSymbols {
+    return parseKallsyms(kallsymsText(path, true), path);
   }
 
   /** Index of the last symbol at or below `h:l`, or -1. */
@@ -246,14 +245,97 @@ export class KernelSymbols {
   }
 }
 
-let cached: KernelSymbols | undefined;
+/** Parses the kallsyms `text` read from `path`; a {@link KernelSymbolsError} when it shows no address. */
+function parseKallsyms(text: string, path: string): KernelSymbols {
+  const table = new KernelSymbols(text);
+  if (table.size === 0) throw new KernelSymbolsError(path, 'no symbol has a non-zero address (addresses are hidden: run as root, or lower kernel.kptr_restrict)');
+  return table;
+}
+
+/** The kallsyms text of each path read so far. */
+const texts = new Map<string, string>();
+/** The parsed table of each path. */
+const tables = new Map<string, KernelSymbols>();
+/** The set of every name of each path (for many existence questions at once). */
+const nameSets = new Map<string, ReadonlySet<string>>();
+
+/** The text of kallsyms file `path`, read on first use (or again with `reload`). Throws a {@link KernelSymbolsError}. */
+function kallsymsText(path: string, reload: boolean): string {
+  let text = reload ? undefined : texts.get(path);
+  if (text === undefined) {
+    try {
+      text = readFileSync(path, 'latin1');
+    } catch (err) {
+      throw new KernelSymbolsError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    texts.set(path, text);
+    tables.delete(path);
+    nameSets.delete(path);
+  }
+  return text;
+}
+
+/** The cached text of `path`, or '' when it cannot be read (existence questions answer "no"). */
+function kallsymsTextOrEmpty(path: string): string {
+  try {
+    return kallsymsText(path, false);
+  } catch {
+    return '';
+  }
+}
 
 /**
- * This machine's kernel symbols, read from `/proc/kallsyms` on first use and kept for the
- * process (pass `{ reload: true }` after loading a module or a BPF program whose symbols you
- * want). Throws a {@link KernelSymbolsError} when kallsyms is unreadable or hidden.
+ * This machine's kernel symbols (or those of the kallsyms file `path`), read and parsed on first
+ * use and kept for the process (pass `{ reload: true }` after loading a module or a BPF program
+ * whose symbols you want). Throws a {@link KernelSymbolsError} when kallsyms is unreadable or hidden.
  */
-export function kernelSymbols(options: { readonly reload?: boolean } = {}): KernelSymbols {
-  if (cached === undefined || options.reload === true) cached = KernelSymbols.read();
-  return cached;
+export function kernelSymbols(options: { readonly reload?: boolean; readonly path?: string } = {}): KernelSymbols {
+  const path = options.path ?? KALLSYMS_PATH;
+  let table = options.reload === true ? undefined : tables.get(path);
+  if (table === undefined) {
+    table = parseKallsyms(kallsymsText(path, options.reload === true), path);
+    tables.set(path, table);
+  }
+  return table;
+}
+
+/**
+ * Whether `/proc/kallsyms` (or `path`) lists a symbol named exactly `name` (of vmlinux or of a
+ * module). False when the file cannot be read.
+ */
+export function kernelSymbolExists(name: string, path = KALLSYMS_PATH): boolean {
+  const text = kallsymsTextOrEmpty(path);
+  // Lines are `address type name` or `address type name\t[module]`.
+  for (let i = text.indexOf(` ${name}`); i >= 0; i = text.indexOf(` ${name}`, i + 1)) {
+    const end = i + 1 + name.length;
+    const after = end === text.length ? 10 : text.charCodeAt(end);
+    // Before the name: `<space><one-letter type><space>`.
+    if ((after === 10 /* \n */ || after === 9 /* \t */) && text.charCodeAt(i - 2) === 32) return true;
+  }
+  return false;
+}
+
+/** The names of `names` that `/proc/kallsyms` (or `path`) does not list, in order. */
+export function missingKernelSymbols(names: readonly string[], path = KALLSYMS_PATH): string[] {
+  if (names.length <= 8) return names.filter((n) => !kernelSymbolExists(n, path));
+  let set = nameSets.get(path);
+  if (set === undefined) {
+    const all = new Set<string>();
+    for (const line of kallsymsTextOrEmpty(path).split('\n')) {
+      const a = line.indexOf(' ');
+      const b = line.indexOf(' ', a + 1);
+      if (a < 0 || b < 0) continue;
+      const tab = line.indexOf('\t', b + 1);
+      all.add(tab < 0 ? line.slice(b + 1) : line.slice(b + 1, tab));
+    }
+    nameSets.set(path, (set = all));
+  }
+  return names.filter((n) => !set.has(n));
+}
+
+/** Forgets every cached kallsyms text, table and name set (after loading a module, or in tests). */
+export function forgetKernelSymbols(): void {
+  texts.clear();
+  tables.clear();
+  nameSets.clear();
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EXIT_OK, UsageError, parseCommandArgs, type Command } from '../command.js';
+import { EXIT_OK, parseOptionsOrHelp, type Command } from '../command.js';
 
 const help = `Usage: tsbpf demo
 
@@ -21,12 +21,8 @@ export const demo: Command = {
   name: 'demo',
   help,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { help: { type: 'boolean', short: 'h' } });
-    if (values.help === true) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const values = parseOptionsOrHelp(args, {}, help, io);
+    if (values === undefined) return EXIT_OK;
     const { runPipelineDemo } = await import('../../demo/pipeline.js');
     return runPipelineDemo((line) => io.writeOut(`${line}\n`));
   },

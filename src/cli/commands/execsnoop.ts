@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseOptionsOrHelp, type CliIo, type Command } from '../command.js';
 import { batchedWriter, idOption, secondsOption, traceUntilStopped, type ToolRunOptions } from '../tool-session.js';
 import type { ExecRecord } from '../../tools/execsnoop.js';
 
@@ -59,7 +59,7 @@ export function formatExecLine(e: ExecRecord, c: ExecColumns, now = new Date()):
 
 /** Runs execsnoop with command-line `args` until stopped; resolves to the exit code. */
 export async function runExecsnoop(args: readonly string[], io: CliIo, options: ToolRunOptions = {}): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
+  const values = parseOptionsOrHelp(args, {
     uid: { type: 'string', short: 'u' },
     ppid: { type: 'string', short: 'P' },
     name: { type: 'string', short: 'n' },
@@ -70,13 +70,8 @@ export async function runExecsnoop(args: readonly string[], io: CliIo, options: 
     'max-args': { type: 'string' },
     duration: { type: 'string', short: 'd' },
     json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
-    io.writeOut(help);
-    return EXIT_OK;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }, help, io);
+  if (values === undefined) return EXIT_OK;
   const duration = secondsOption('duration', values.duration);
   const uid = idOption('uid', values.uid);
   const ppid = idOption('ppid', values.ppid);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, parseOptionsOrHelp, type CliIo, type Command } from '../command.js';
 import { batchedWriter, idOption, secondsOption, traceUntilStopped, type ToolRunOptions } from '../tool-session.js';
 import { formatOpenHeader, formatOpenLine } from '../../tools/opensnoop-format.js';
 // Static: the live path (prebuilt programs, syscalls, readers) is small, and this module is itself
@@ -46,7 +46,7 @@ export type OpensnoopRunOptions = ToolRunOptions;
  * SIGINT/SIGTERM arrive, or `--duration` ends; everything is closed before it resolves to the exit code.
  */
 export async function runOpensnoop(args: readonly string[], io: CliIo, options: OpensnoopRunOptions = {}): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
+  const values = parseOptionsOrHelp(args, {
     pid: { type: 'string', short: 'p' },
     tid: { type: 'string', short: 't' },
     uid: { type: 'string', short: 'u' },
@@ -58,13 +58,8 @@ export async function runOpensnoop(args: readonly string[], io: CliIo, options: 
     'extended-fields': { type: 'boolean', short: 'e' },
     json: { type: 'boolean' },
     ringbuf: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
-    io.writeOut(help);
-    return EXIT_OK;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }, help, io);
+  if (values === undefined) return EXIT_OK;
   const duration = secondsOption('duration', values.duration);
   const pid = idOption('pid', values.pid);
   const tid = idOption('tid', values.tid);

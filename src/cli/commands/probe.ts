@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EXIT_OK, EXIT_USAGE, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, EXIT_USAGE, parseOptionsOrHelp, type CliIo, type Command } from '../command.js';
 import { probeKernel, type KernelReport, type ReportEntry } from '../../features/index.js';
 
 const help = `Usage: tsbpf probe [--json]
@@ -80,15 +80,10 @@ export const probe: Command = {
   name: 'probe',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const values = parseOptionsOrHelp(args, {
       json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    }, help, io);
+    if (values === undefined) return EXIT_OK;
     const report = probeKernel();
     if (!report.anyProbeRan) {
       const why = report.needPrivileges.length > 0 ? 'needs privileges (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)' : (report.programTypes.socket_filter?.reason ?? 'bpf() is not available');

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseOptionsOrHelp, type CliIo, type Command } from '../command.js';
 import { idOption, secondsOption, waitForStop, type ToolRunOptions } from '../tool-session.js';
 import type { SyscallCount } from '../../tools/syscount.js';
 
@@ -41,7 +41,7 @@ export function formatSyscountTable(rows: readonly SyscallCount[], latency: bool
 
 /** Runs syscount with command-line `args` until stopped; resolves to the exit code. */
 export async function runSyscount(args: readonly string[], io: CliIo, options: ToolRunOptions = {}): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
+  const values = parseOptionsOrHelp(args, {
     pid: { type: 'string', short: 'p' },
     top: { type: 'string', short: 'T' },
     failures: { type: 'boolean', short: 'x' },
@@ -50,13 +50,8 @@ export async function runSyscount(args: readonly string[], io: CliIo, options: T
     interval: { type: 'string', short: 'i' },
     duration: { type: 'string', short: 'd' },
     json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
-    io.writeOut(help);
-    return EXIT_OK;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }, help, io);
+  if (values === undefined) return EXIT_OK;
   const pid = idOption('pid', values.pid);
   const top = values.top === undefined ? 10 : Number(values.top);
   if (!(Number.isInteger(top) && top >= 1)) throw new UsageError(`--top '${values.top}' is not a positive integer`);
