@@ -8,6 +8,7 @@
 // The plausible corpus includes ring buffer records (fd_array index 1 is a ringbuf).
 // CORPUS=plausible (default): mostly valid programs with targeted mutations; CORPUS=random: the
 // wilder generator of npm test's sample (mostly rejected).
+// CORPUS=sockets: socket lookups, casts, field reads and releases (bench/verifier-socket-corpus.ts).
 // The interpreter leg skips programs whose result depends on the world (bpf_ktime_get_ns,
 // bpf_get_prandom_u32, bpf_get_smp_processor_id) or that return the context pointer (its kernel
 // address) or read uninitialised stack (kernel stack bytes), and counts them as "not comparable".
@@ -19,6 +20,7 @@ import { verify, type MapSpec } from '../verifier-sim/verifier/index.js';
 import { Interpreter, createMap } from '../verifier-sim/interpreter/index.js';
 import { fuzzProgram, interpreterComparable, plausibleRingbufProgram, type FuzzProgram } from './verifier-fuzz-program.js';
 import { kernelErrorLine } from './verifier-kernel-log.js';
+import { plausibleSocketProgram, socketInterpreterComparable } from './verifier-socket-corpus.js';
 
 const N = Number(process.env.N ?? 2000);
 const SEED = Number(process.env.SEED ?? 1);
@@ -186,8 +188,8 @@ if (typeof kernel === 'string') {
   process.exit(0);
 }
 const CORPUS = process.env.CORPUS ?? 'plausible';
-if (CORPUS !== 'plausible' && CORPUS !== 'random') throw new RangeError(`CORPUS must be 'plausible' or 'random' (got ${CORPUS})`);
-const programs = fc.sample(CORPUS === 'plausible' ? plausibleRingbufProgram : fuzzProgram, { numRuns: N, seed: SEED });
+if (CORPUS !== 'plausible' && CORPUS !== 'random' && CORPUS !== 'sockets') throw new RangeError(`CORPUS must be 'plausible', 'random' or 'sockets' (got ${CORPUS})`);
+const programs = fc.sample(CORPUS === 'plausible' ? plausibleRingbufProgram : CORPUS === 'sockets' ? plausibleSocketProgram : fuzzProgram, { numRuns: N, seed: SEED });
 let sameVerdict = 0;
 let sameProcessed = 0;
 let firstProcessedDiff: string | null = null;
@@ -201,7 +203,7 @@ const show = (p: FuzzProgram) => `${p.progType}: ${disassembleKernel(p.insns).jo
 const seen = new Set<string>();
 const started = process.cpuUsage();
 for (const p of programs) {
-  const comparable = interpreterComparable(p);
+  const comparable = interpreterComparable(p) && socketInterpreterComparable(p);
   const k = kernel(p, comparable);
   const o = ours(p);
   if (k.verdict === o.verdict) sameVerdict++;

@@ -6,13 +6,15 @@
 // With --expose-gc the heap is collected before each measured run (outside the timing), so a run
 // does not pay for garbage left by the previous one.
 import { createRequire } from 'node:module';
-import { Add, Call, Exit, JEq, JGT, JLT, Label, LoadMapPtr, LoadMem, Mov, R0, R1, R2, R6, R10, Size, StoreImm, encode, resolve, type Instruction } from 'ebpf-bytecode-utils';
-import { verify, type MapSpec } from '../verifier-sim/verifier/index.js';
+import { Add, And, Call, Exit, JEq, JGT, JLT, Label, LoadFunc, LoadMapPtr, LoadMem, Mov, R0, R1, R2, R3, R4, R6, R10, Size, StoreImm, StoreMem, encode, resolve, type Instruction } from 'ebpf-bytecode-utils';
+import { verify, type FuncInfo, type MapSpec } from '../verifier-sim/verifier/index.js';
 
 interface Shape {
   readonly name: string;
   readonly insns: Instruction[];
   readonly maps?: MapSpec[];
+  /** BTF func_info (static functions), for programs with callbacks. */
+  readonly funcInfo?: FuncInfo[];
 }
 
 const straight: Instruction[] = resolve([Mov.imm(R0, 0), ...Array.from({ length: 4000 }, (_, i) => Add.imm(R0, i & 7)), Exit()]).instructions;
@@ -29,12 +31,61 @@ const maps: Instruction[] = resolve([
   Exit(),
 ]).instructions;
 
+// 40 bpf_loop calls; the callback branches on its index and counts in a stack ctx, so each call's
+// callback is explored until the state at the call converges.
+const callbacks: Instruction[] = resolve([
+  StoreImm(R10, -8, 0, Size.DW),
+  LoadMem(R6, R1, 0, Size.W),
+  ...Array.from({ length: 40 }, () => [Mov.reg(R1, R6), And.imm(R1, 15), LoadFunc(R2, 'cb'), Mov.reg(R3, R10), Add.imm(R3, -8), Mov.imm(R4, 0), Call.helper(181)]).flat(),
+  Mov.imm(R0, 0),
+  Exit(),
+  Label('cb'),
+  LoadMem(R3, R2, 0, Size.DW),
+  JGT.imm(R1, 7, 'odd'),
+  Add.imm(R3, 1),
+  Label('odd'),
+  StoreMem(R2, 0, R3, Size.DW),
+  Mov.imm(R0, 0),
+  JLT.imm(R1, 12, 'done'),
+  Mov.imm(R0, 1),
+  Label('done'),
+  Exit(),
+]).instructions;
+/** The callback's first slot: the target of the first `ld_imm64` of a subprogram address. */
+const callbackStart = (() => {
+  let slot = 0;
+  for (const i of callbacks) {
+    if (i.code === 0x18 && i.src === 4) return slot + Number(i.imm) + 1;
+    slot += typeof i.imm === 'bigint' ? 2 : 1;
+  }
+  throw new Error('no callback');
+})();
+
 const shapes: Shape[] = [
   { name: 'straight line, 4k insns', insns: straight },
   { name: 'bounded loop, 100k iterations', insns: loop(100_000) },
   { name: '200 forward branches', insns: branchy },
   { name: '100 map lookups', insns: maps, maps: [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 16 }] },
+  { name: '40 bpf_loop callbacks', insns: callbacks, funcInfo: [{ insnOff: 0, typeId: 4 }, { insnOff: callbackStart, typeId: 5 }] },
 ];
+
+/** Program BTF for `funcInfo`: int (1), void * (2), `int (void *)` (3), then one static FUNC per record (4, 5, …). */
+function funcInfoBtf(count: number): Buffer {
+  const names = Array.from({ length: count }, (_, i) => `f${i}`);
+  const str = Buffer.from(`\0int\0ctx\0${names.join('\0')}\0`);
+  const types = [1, 1 << 24, 4, (1 << 24) | 32, 0, 2 << 24, 0, 0, (13 << 24) | 1, 1, 5, 2];
+  names.forEach((_, i) => types.push(9 + names.slice(0, i).reduce((n, s) => n + s.length + 1, 0), 12 << 24, 3));
+  const b = Buffer.alloc(24 + types.length * 4 + str.length);
+  b.writeUInt16LE(0xeb9f, 0);
+  b.writeUInt8(1, 2);
+  b.writeUInt32LE(24, 4);
+  b.writeUInt32LE(types.length * 4, 12);
+  b.writeUInt32LE(types.length * 4, 16);
+  b.writeUInt32LE(str.length, 20);
+  types.forEach((w, i) => b.writeUInt32LE(w >>> 0, 24 + i * 4));
+  str.copy(b, 24 + types.length * 4);
+  return b;
+}
 
 /** CPU time (user + system, ms) of `fn`: the kernel verifies inside the calling thread, so its work is system time here. */
 function cpuMs(fn: () => unknown): number {
@@ -73,6 +124,22 @@ function kernelLoader(): ((s: Shape) => boolean) | null {
         fds.push(Number(sys(321, 0, a, 168)));
       }
       const insns = s.insns.map((i) => (i.code === 0x18 && i.src === 1 ? { ...i, imm: BigInt(fds[0]) } : i));
+      const fi = s.funcInfo ?? [];
+      let btfFd = -1;
+      let records: Buffer | null = null;
+      if (fi.length > 0) {
+        // Like the maps above, the program BTF is created inside the timed call.
+        const btf = funcInfoBtf(fi.length);
+        const b = Buffer.alloc(168);
+        b.writeBigUInt64LE(BigInt(koffi.address(btf)), 0);
+        b.writeUInt32LE(btf.length, 16);
+        btfFd = Number(sys(321, 18, b, 168));
+        records = Buffer.alloc(8 * fi.length);
+        fi.forEach((f, i) => {
+          records!.writeUInt32LE(f.insnOff, i * 8);
+          records!.writeUInt32LE(f.typeId, i * 8 + 4);
+        });
+      }
       const code = Buffer.from(encode(insns));
       const lic = Buffer.from('GPL\0');
       const a = Buffer.alloc(168);
@@ -80,11 +147,18 @@ function kernelLoader(): ((s: Shape) => boolean) | null {
       a.writeUInt32LE(code.length / 8, 4);
       a.writeBigUInt64LE(BigInt(koffi.address(code)), 8);
       a.writeBigUInt64LE(BigInt(koffi.address(lic)), 16);
+      if (records !== null) {
+        a.writeUInt32LE(btfFd, 72);
+        a.writeUInt32LE(8, 76);
+        a.writeBigUInt64LE(BigInt(koffi.address(records)), 80);
+        a.writeUInt32LE(fi.length, 88);
+      }
       let fd = -1;
       try {
         fd = Number(sys(321, 5, a, 168));
       } finally {
         if (fd >= 0) close(fd);
+        if (btfFd >= 0) close(btfFd);
         for (const f of fds) close(f);
       }
       return fd >= 0;
@@ -100,7 +174,7 @@ console.log(`CPU time (user + system), median of ${ROUNDS} side-by-side rounds a
 console.log('| program | processed | ours (ms) | ours (M insns/s) | kernel load (ms) | ours / kernel |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const s of shapes.filter((x) => x.name.includes(process.env.ONLY ?? ''))) {
-  const options = { progType: 'socket_filter', maps: s.maps };
+  const options = { progType: 'socket_filter', maps: s.maps, funcInfo: s.funcInfo };
   const r = verify(s.insns, options);
   // Warm up until V8's optimising tier has compiled the hot paths: 30 runs (at most 3 s of CPU).
   for (let i = 0, spent = 0; i < 30 && spent < 3000; i++) spent += cpuMs(() => verify(s.insns, options));

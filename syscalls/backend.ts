@@ -9,6 +9,7 @@
 
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { createSyscallStubs, type PrepareSyscall } from './syscall-stubs.js';
 
 /**
  * The system calls tsbpf needs, as one replaceable object. Results follow the kernel's
@@ -38,7 +39,8 @@ export interface SyscallBackend {
    * a function of no arguments that makes `bpf(cmd, attrAddress, size)` and returns the result or
    * `-errno`. Everything is bound once, so a call touches as little memory as possible: on a
    * kernel with PTI and no PCID every system call flushes the TLB, and each page the JS side
-   * touches afterwards costs a refill (bench/maps-variants.ts).
+   * touches afterwards costs a refill (bench/maps-variants.ts). The koffi backend makes them
+   * machine-code stubs of no arguments on x86_64 (syscall-stubs.ts), an ordinary call elsewhere.
    */
   bpfPrepared?(cmd: number, attrAddress: number, size: number): () => number;
   /** `close(fd)`: 0 or `-errno`. */
@@ -168,6 +170,8 @@ export function createKoffiBackend(): SyscallBackend {
   let socket3: KoffiFunction | undefined;
   let setsockopt5: KoffiFunction | undefined;
   const epollEventSize = process.arch === 'x64' ? 12 : 16;
+  /** Machine-code stubs for prepared calls (syscall-stubs.ts): undefined until first needed, null where unavailable. */
+  let stubs: PrepareSyscall | null | undefined;
   const result = (r: number | bigint) => {
     const n = Number(r);
     return n < 0 ? -koffi.errno() : n;
@@ -265,6 +269,9 @@ export function createKoffiBackend(): SyscallBackend {
       return r < 0 ? -koffi.errno() : r;
     },
     bpfPrepared(cmd, attrAddress, size) {
+      if (stubs === undefined) stubs = createSyscallStubs(koffi, libc, nr) ?? null;
+      const stub = stubs?.(cmd, attrAddress, size);
+      if (stub !== undefined) return stub;
       return () => {
         const r = syscall4At(nr, cmd, attrAddress, size) as number;
         return r < 0 ? -koffi.errno() : r;

@@ -21,3 +21,4 @@ export * from './kernel-types.js';
 export * from './llvm-syntax.js';
 export * from './assembler.js';
 export * from './btf/index.js';
+export * from './elf/index.js';

@@ -21,6 +21,7 @@ import { MapHandle, PerfEventArrayHandle, RingBufHandle, UpdateFlag, type DslMap
 import type { Builder } from '../dsl/program.js';
 import type { ProgType } from '../dsl/context.js';
 import { Ref, type ValueArg } from '../dsl/ref.js';
+import { reservationOf, type Reservation } from '../dsl/ringbuf-reservation.js';
 import type { S64 } from '../dsl/c-types.js';
 import { BccError } from './bcc-error.js';
 import { TABLE_MAP_TYPES, type TableDecl, type TableDecls, type TableKind } from './table-decl.js';
@@ -122,9 +123,25 @@ export class ProgramRingbufOutput {
   ringbuf_output<T extends ScalarType, R extends SomeType>(data: Expr<T> | Ref<R>, flags = 0): Expr<S64> { return this.#out.output(data, flags); }
   /**
    * `events.ringbuf_reserve(sizeof(T))`: a maybe-NULL record for `$.ifSome`, zeroed, and
-   * submitted (`ringbuf_submit`) at the end of the checked block.
+   * submitted (`ringbuf_submit`) at the end of the checked block unless
+   * {@link ProgramRingbufOutput.ringbuf_discard} says otherwise.
    */
-  ringbuf_reserve<T extends SomeType>(type: T): Maybe<T> { return this.#out.reserve(type); }
+  ringbuf_reserve<T extends SomeType>(type: T): Maybe<T, Reservation> { return this.#out.reserve(type); }
+
+  /**
+   * `events.ringbuf_discard(ev, flags)`: the record `ev` (the value of a `ringbuf_reserve`
+   * block) is discarded instead of submitted when the block ends; the reader never sees it.
+   */
+  ringbuf_discard<R extends SomeType>(ev: Ref<R>, flags = 0): void { recordOf(ev, 'ringbuf_discard').discard(flags); }
+
+  /** `events.ringbuf_submit(ev, flags)`: the record `ev` is submitted (with `flags`) when its block ends, the default. */
+  ringbuf_submit<R extends SomeType>(ev: Ref<R>, flags = 0): void { recordOf(ev, 'ringbuf_submit').submit(flags); }
+}
+
+function recordOf(ev: Ref<SomeType>, who: string): Reservation {
+  const r = reservationOf(ev as Ref<never>);
+  if (r === undefined) throw new BccError(`${who}: expects the record of a ringbuf_reserve block ($.ifSome(events.ringbuf_reserve(T), (ev) => …)), not a field or another value`);
+  return r;
 }
 
 /** A `BPF_STACK_TRACE` table in a program. */

@@ -8,7 +8,7 @@
  */
 
 import {
-  Add, And, ArSh, Atomic, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, JSGT, JSLE, JSLT, Ja, Label, LoadImm64, LoadMapPtr,
+  Add, And, ArSh, Atomic, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, JSGT, JSLE, JSLT, Ja, Label, LoadFunc, LoadImm64, LoadMapPtr,
   LoadMem, LSh, Mod, Mov, Mul, Neg, Or, R0, R1, R10, RSh, SDiv, SMod, Size, StoreImm, StoreMem, Sub, ToBE, Xor,
   type AluBuilder, type JumpBuilder, type ProgramItem, type Register,
 } from 'ebpf-bytecode-utils';
@@ -381,7 +381,7 @@ export class CodeGen {
   }
 
   /** A helper call: stack objects first, then argument registers in order, then `call`. */
-  #call(helper: number, args: readonly ArgNode[]): void {
+  #call(helper: number, args: readonly ArgNode[], subprog?: string, kfunc?: number): void {
     const mark = this.#stackTop;
     const sizes: number[] = [];
     const addrs: number[] = [];
@@ -415,6 +415,7 @@ export class CodeGen {
         case 'stack':
         case 'string': this.#emit(Mov.reg(r, R10), Add.imm(r, addrs[i])); break;
         case 'sizeof': this.#emit(Mov.imm(r, sizes[a.index])); break;
+        case 'func': this.#emit(LoadFunc(r, a.func.label)); break;
         case 'pointer': {
           const [base, off] = this.#place(a.place, r);
           if (base !== r) this.#emit(Mov.reg(r, base));
@@ -424,7 +425,7 @@ export class CodeGen {
       }
     });
     for (let i = 0; i < args.length; i++) this.#free.add((i + 1) as Register);
-    this.#emit(Call.helper(helper));
+    this.#emit(kfunc !== undefined ? Call.kfunc(kfunc) : subprog === undefined ? Call.helper(helper) : Call.subprog(subprog));
     this.#stackTop = mark;
   }
 
@@ -472,6 +473,18 @@ export class CodeGen {
         if (loc === undefined) throw new DslError(`${this.#where}: loop counter ${n.counter.name} has no location`);
         const head = this.#label();
         const end = this.#label();
+        if (n.next !== undefined) {
+          // Open-coded iterator: p = next(); if (!p) break; counter = *p; body; repeat.
+          this.#emit(Label(head));
+          this.#call(n.next.helper, n.next.args, n.next.subprog?.label, n.next.kfunc);
+          this.#emit(JEq.imm(R0, 0, end));
+          const r = 'reg' in loc ? loc.reg : R0;
+          this.#emit(LoadMem(r, R0, 0, sizeOf((n.counter.type as ScalarType).size)));
+          if ('slot' in loc) this.#emit(StoreMem(R10, loc.slot, R0, Size.DW));
+          this.block(n.body);
+          this.#emit(Ja(head), Label(end));
+          return false;
+        }
         const one = (node: VarNode, v: number) => ({ kind: 'const' as const, type: node.type as ScalarType, value: BigInt(v) });
         this.#assign(n.counter, one(n.counter, n.from));
         this.#emit(Label(head));
@@ -492,12 +505,12 @@ export class CodeGen {
         return this.#ifElse(n.then, n.otherwise, f);
       },
       call: (n) => {
-        this.#call(n.helper, n.args);
+        this.#call(n.helper, n.args, n.subprog?.label, n.kfunc);
         if (n.result !== undefined) this.#define(n.result, R0);
         return false;
       },
       ifSome: (n) => {
-        this.#call(n.call.helper, n.call.args);
+        this.#call(n.call.helper, n.call.args, n.call.subprog?.label, n.call.kfunc);
         const f = this.#label();
         const loc = this.#loc(n.ptr);
         this.#define(n.ptr, R0);

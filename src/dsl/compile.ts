@@ -14,8 +14,10 @@
  */
 
 import { removeUnreachable } from './dead-code.js';
+import { peephole } from './peephole.js';
 import { isLabel, resolve, slotCount, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
 import { CodeGen } from './codegen.js';
+import { compileSubprograms } from './compile-subprograms.js';
 import type { ProgType } from './context.js';
 import { DslError } from './errors.js';
 import { liveRanges } from './liveness.js';
@@ -37,8 +39,10 @@ export interface CompiledProgram<P extends ProgType = ProgType> {
   readonly insns: readonly Instruction[];
   /** The maps the instructions refer to, by name. */
   readonly maps: readonly DslMapSpec[];
-  /** Stack bytes used. */
+  /** Stack bytes used (the main program's frame). */
   readonly stackBytes: number;
+  /** The subprograms and callbacks laid out after the main program, in declaration order (absent when none). */
+  readonly subprograms?: readonly CompiledSubprogram[];
   /**
    * CO-RE `FIELD_BYTE_OFFSET` relocations of kernel struct reads: the instruction (byte offset,
    * a multiple of 8) whose immediate is a field offset, the root type and the access string.
@@ -52,8 +56,20 @@ export interface CompiledProgram<P extends ProgType = ProgType> {
    * or when no position could be found.
    */
   readonly lineInfo?: readonly SourceLine[];
-  /** The program's BTF (FUNC + line strings) with its func_info and line_info records, when {@link CompiledProgram.lineInfo} is present. */
+  /** The program's BTF (FUNCs + line strings) with its func_info and line_info records, when {@link CompiledProgram.lineInfo} or {@link CompiledProgram.subprograms} is present. */
   readonly btf?: ProgramBtf;
+}
+
+/** A bpf-to-bpf subprogram or callback of a compiled program (its func_info record). */
+export interface CompiledSubprogram {
+  /** Its name (`$.func` name, or `loop_cbN`). */
+  readonly name: string;
+  /** Its first instruction (8-byte slot index). */
+  readonly insn: number;
+  /** Its stack frame in bytes. */
+  readonly stackBytes: number;
+  /** How each parameter is passed. */
+  readonly params: readonly ('scalar' | 'pointer')[];
 }
 
 /** Options of {@link compile}. */
@@ -80,7 +96,7 @@ export interface CompiledCoreRelo {
 }
 
 /** The line_info of `items`: a new entry wherever the statement's source position changes. */
-function sourceLines(program: Program, items: readonly ProgramItem[], origins: ReadonlyMap<ProgramItem, object>): SourceLine[] {
+function sourceLines(program: Program, items: readonly ProgramItem[], origins: ReadonlyMap<ProgramItem, object>, starts: ReadonlySet<number>): SourceLine[] {
   const programSite = siteOf(program);
   const fallback = programSite === undefined ? undefined : sourceLocationOf(programSite);
   const out: SourceLine[] = [];
@@ -91,14 +107,17 @@ function sourceLines(program: Program, items: readonly ProgramItem[], origins: R
     const origin = origins.get(item);
     const site = origin === undefined ? undefined : siteOf(origin);
     const at = (site === undefined ? undefined : sourceLocationOf(site)) ?? prev ?? fallback;
-    if (at !== undefined && (prev === undefined || out.length === 0 || at.file !== prev.file || at.line !== prev.line || at.column !== prev.column)) {
+    // Every subprogram needs a record at its first instruction, even on the same line.
+    if (at !== undefined && (prev === undefined || out.length === 0 || starts.has(slot) || at.file !== prev.file || at.line !== prev.line || at.column !== prev.column)) {
       out.push(Object.freeze({ insn: slot, file: at.file, line: at.line, column: at.column, text: at.text }));
     }
     prev = at;
     slot += slotCount(item);
   }
-  // The kernel wants the first record at instruction 0.
-  return out.length > 0 && out[0].insn === 0 ? out : [];
+  // The kernel wants the first record at instruction 0, and one at each subprogram's start.
+  if (out.length === 0 || out[0].insn !== 0) return [];
+  for (const s of starts) if (!out.some((l) => l.insn === s)) return [];
+  return out;
 }
 
 /** Compiles `program` to instructions. Throws {@link DslError} for programs that cannot be compiled. */
@@ -109,7 +128,10 @@ export function compile<P extends ProgType>(program: Program<P>, options: Compil
   const gen = new CodeGen(locations, ranges, spillBytes, where);
   gen.prologue(program.ctx);
   if (!gen.block(program.body)) throw new DslError(`${where}: the program does not end with a return`);
-  const items: readonly ProgramItem[] = removeUnreachable(gen.items);
+  const mainItems: readonly ProgramItem[] = peephole(removeUnreachable(gen.items), gen.origins);
+  const origins = gen.origins as Map<ProgramItem, object>;
+  const funcs = compileSubprograms(program.funcs ?? [], mainItems, gen.stackBytes, origins, where);
+  const items: readonly ProgramItem[] = funcs.length === 0 ? mainItems : [...mainItems, ...funcs.flatMap((f) => f.items)];
   const used = new Set<string>();
   for (const item of items) if (!isLabel(item) && item.ref?.kind === 'map') used.add(item.ref.name);
   for (const name of used) if (!program.maps.some((m) => m.name === name)) throw new DslError(`${where}: map '${name}' is not declared in this program`);
@@ -127,11 +149,14 @@ export function compile<P extends ProgType>(program: Program<P>, options: Compil
     slotOf.set(item, slot);
     slot += slotCount(item);
   }
-  const coreRelos = gen.coreRelos.flatMap(({ insn, core }): CompiledCoreRelo[] => {
+  const coreRelos = [...gen.coreRelos, ...funcs.flatMap((f) => f.coreRelos)].flatMap(({ insn, core }): CompiledCoreRelo[] => {
     const at = slotOf.get(insn);
     return at === undefined ? [] : [Object.freeze({ insnOff: at * 8, rootName: core.rootName, rootKind: core.rootKind, access: core.access, kind: 0 as const })];
   });
-  const lines = options.lineInfo === false ? [] : sourceLines(program, items, gen.origins);
-  const lineInfo = lines.length === 0 ? {} : { lineInfo: Object.freeze(lines), btf: programBtf(program.name, lines) };
-  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes, coreRelos: Object.freeze(coreRelos), ...(program.attach === undefined ? {} : { attach: program.attach }), ...lineInfo });
+  const subprograms = funcs.map((f): CompiledSubprogram => Object.freeze({ name: f.func.name, insn: slotOf.get(f.first)!, stackBytes: f.stackBytes, params: f.func.params.map((p) => p.type.kind === 'ptr' ? 'pointer' as const : 'scalar' as const) }));
+  const lines = options.lineInfo === false ? [] : sourceLines(program, items, origins, new Set(subprograms.map((f) => f.insn)));
+  // Subprograms need BTF even without line info: the kernel wants func_info for callbacks.
+  const lineInfo = lines.length > 0 ? { lineInfo: Object.freeze(lines), btf: programBtf(program.name, lines, subprograms) }
+    : subprograms.length > 0 ? { btf: programBtf(program.name, [], subprograms) } : {};
+  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes, coreRelos: Object.freeze(coreRelos), ...(subprograms.length === 0 ? {} : { subprograms: Object.freeze(subprograms) }), ...(program.attach === undefined ? {} : { attach: program.attach }), ...lineInfo });
 }

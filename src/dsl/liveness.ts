@@ -32,11 +32,16 @@ function argExprs(a: ArgNode): ExprNode[] {
   return a.kind === 'value' || a.kind === 'stack' ? [a.expr] : [];
 }
 
-/** Computes live ranges of every variable in `body` (the context `ctx` defined at -1). */
-export function liveRanges(body: readonly StmtNode[], ctx: VarNode): Map<number, LiveRange> {
+/**
+ * Computes live ranges of every variable in `body`. `entry` is what is defined at -1: the
+ * context of a program, or the parameters of a subprogram (each function is allocated on its
+ * own: a call clobbers R1–R5 and preserves R6–R9, like a helper call).
+ */
+export function liveRanges(body: readonly StmtNode[], entry: VarNode | readonly VarNode[]): Map<number, LiveRange> {
   const ranges = new Map<number, LiveRange>();
-  const scopes: Set<string>[] = [new Set([`v${ctx.id}`])];
-  ranges.set(ctx.id, { v: ctx, def: -1, lastUse: -1, used: false, reads: 0 });
+  const params: readonly VarNode[] = 'kind' in entry ? [entry as VarNode] : entry as readonly VarNode[];
+  const scopes: Set<string>[] = [new Set(params.map((p) => `v${p.id}`))];
+  for (const p of params) ranges.set(p.id, { v: p, def: -1, lastUse: -1, used: false, reads: 0 });
   let pos = 0;
 
   const define = (v: VarNode, at: number) => {
@@ -44,7 +49,7 @@ export function liveRanges(body: readonly StmtNode[], ctx: VarNode): Map<number,
     scopes[scopes.length - 1].add(`v${v.id}`);
   };
   const use = (v: VarNode, at: number, read = true) => {
-    if (!scopes.some((s) => s.has(`v${v.id}`))) throw new DslError(`variable ${v.name} is used outside the block that defines it (it would be uninitialised on another path)`);
+    if (!scopes.some((s) => s.has(`v${v.id}`))) throw new DslError(`variable ${v.name} is used outside the block that defines it (it would be uninitialised on another path), or outside its function (a subprogram or loop callback sees only its parameters and its own locals)`);
     const r = ranges.get(v.id)!;
     r.lastUse = Math.max(r.lastUse, at);
     r.used = true;

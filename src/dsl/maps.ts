@@ -14,6 +14,7 @@ import { DslError } from './errors.js';
 import { Expr, operandNode } from './expr.js';
 import type { ArgNode, CallStmt } from './nodes.js';
 import { Ref, valueArg, type ValueArg } from './ref.js';
+import type { Reservation } from './ringbuf-reservation.js';
 
 /** What the program needs created for one of its maps (the program spec's map fields). */
 export interface DslMapSpec {
@@ -70,9 +71,11 @@ declare const maybeBrand: unique symbol;
 /**
  * A maybe-NULL map value pointer (the result of `lookup`). It has no operations of its own: the
  * only way in is `$.ifSome(maybe, v => …)`, so an unchecked dereference does not compile.
+ * `Rec` is what the checked block receives besides the value: a {@link Reservation} for a ring
+ * buffer record (to discard it), nothing (`never`) for a map lookup.
  */
-export class Maybe<V extends SomeType> {
-  declare private readonly [maybeBrand]: V;
+export class Maybe<V extends SomeType, Rec = never> {
+  declare private readonly [maybeBrand]: [V, Rec];
   /** The lookup call (internal). */
   readonly call: CallStmt;
   /** The value type. */
@@ -201,10 +204,11 @@ export class RingBufHandle {
    * `bpf_ringbuf_reserve(&map, sizeof(T), 0)`: a maybe-NULL record for `$.ifSome`, which zeroes
    * it first (no stale bytes reach user space through padding) and submits
    * it (`bpf_ringbuf_submit`) at the end of the checked block, so the verifier's reference
-   * tracking is satisfied on every path. Returning from inside that block is refused at build
-   * time. Requires Linux 5.8.
+   * tracking is satisfied on every path; the block's second parameter, a {@link Reservation},
+   * can discard it instead (`record.discard()`: `bpf_ringbuf_discard`). Returning from inside
+   * that block is refused at build time. Requires Linux 5.8.
    */
-  reserve<T extends SomeType>(type: T): Maybe<T> {
+  reserve<T extends SomeType>(type: T): Maybe<T, Reservation> {
     const h = helperByName('ringbuf_reserve');
     if (h === undefined) throw new DslError('reserve: helper bpf_ringbuf_reserve is missing from the helper table');
     if (type.size <= 0 || type.size > this.spec.maxEntries) throw new DslError(`reserve: a ${type.cName} of ${type.size} bytes does not fit ring buffer '${this.spec.name}'`);
@@ -215,7 +219,7 @@ export class RingBufHandle {
       args: [{ kind: 'map', map: this.spec.name }, { kind: 'value', expr: operandNode(s64, type.size, 'reserve') }, { kind: 'value', expr: operandNode(s64, 0, 'reserve') }],
       result: undefined,
     };
-    return new Maybe(call, type, type.size, 'ringbuf_submit');
+    return new Maybe<T, Reservation>(call, type, type.size, 'ringbuf_submit');
   }
 
   /** `bpf_ringbuf_output(&map, &data, sizeof(data), flags)`: 0 or a negative errno. */

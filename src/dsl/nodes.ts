@@ -9,7 +9,7 @@
 import type { ScalarType } from './c-types.js';
 
 /** What a pointer-typed variable points to (internal: users never hold a raw pointer). */
-export type PointerTarget = 'ctx' | 'map_value' | 'packet' | 'map';
+export type PointerTarget = 'ctx' | 'map_value' | 'packet' | 'map' | 'stack';
 
 /** The type of a pointer variable. */
 export interface PointerType {
@@ -140,7 +140,9 @@ export type ArgNode =
   /** A pointer to a NUL-terminated string constant written onto the stack. */
   | { readonly kind: 'string'; readonly text: string }
   /** The byte size of the `stack`, `pointer` or `string` argument at `index`. */
-  | { readonly kind: 'sizeof'; readonly index: number };
+  | { readonly kind: 'sizeof'; readonly index: number }
+  /** The address of a subprogram (`ld_imm64` with `BPF_PSEUDO_FUNC`): a callback, e.g. of `bpf_loop`. */
+  | { readonly kind: 'func'; readonly func: FuncNode };
 
 /** `var = init` for a new variable. */
 export interface LetStmt {
@@ -164,13 +166,19 @@ export interface IfStmt {
   readonly otherwise: readonly StmtNode[];
 }
 
-/** `for (counter = from; counter < to; counter++) body`: a kernel bounded loop (Linux 5.3). */
+/**
+ * `for (counter = from; counter < to; counter++) body`: a kernel bounded loop (Linux 5.3). With
+ * `next`, an open-coded iterator loop instead (Linux 6.4): `while ((p = next()) != NULL) {
+ * counter = *p; body }`, `from` and `to` unused.
+ */
 export interface LoopStmt {
   readonly kind: 'loop';
   readonly counter: VarNode;
   readonly from: number;
   readonly to: number;
   readonly body: readonly StmtNode[];
+  /** The iterator's `next` kfunc call (its arguments may not read variables). */
+  readonly next?: CallStmt;
 }
 
 /** `return value`. */
@@ -179,13 +187,42 @@ export interface ReturnStmt {
   readonly value: ExprNode;
 }
 
-/** A helper call; `result` receives R0 when given. */
+/**
+ * A helper call, or a bpf-to-bpf call of `subprog` when given (`call pc+N`, `BPF_PSEUDO_CALL`;
+ * `helper` is then 0); `result` receives R0 when given. Both follow the same convention:
+ * arguments in R1–R5, which the call clobbers, R6–R9 preserved.
+ */
 export interface CallStmt {
   readonly kind: 'call';
   readonly helper: number;
   readonly name: string;
   readonly args: readonly ArgNode[];
   readonly result: VarNode | undefined;
+  /** The subprogram called instead of a helper. */
+  readonly subprog?: FuncNode;
+  /** The vmlinux BTF id of the kfunc called instead of a helper (`call` with `src_reg` 2, `BPF_PSEUDO_KFUNC_CALL`). */
+  readonly kfunc?: number;
+}
+
+/**
+ * A bpf-to-bpf subprogram (a function of its own, with its own stack frame and registers), or
+ * the callback of a helper such as `bpf_loop`. Compiled after the main program; parameters
+ * arrive in R1–R5, the result leaves in R0.
+ */
+export interface FuncNode {
+  readonly kind: 'func';
+  /** Unique within its program. */
+  readonly id: number;
+  /** Name (its BTF `FUNC` name, made a C identifier). */
+  readonly name: string;
+  /** Parameters in argument order: scalars, or pointers (to stack objects or map values). */
+  readonly params: readonly VarNode[];
+  /** Result type. */
+  readonly ret: ScalarType;
+  /** The statements; the last is a return. */
+  readonly body: readonly StmtNode[];
+  /** The label of its first instruction. */
+  readonly label: string;
 }
 
 /** `ptr = call(...)`, then `then` when ptr is not NULL, else `otherwise` (map lookups). */

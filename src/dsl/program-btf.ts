@@ -40,7 +40,7 @@ export interface ExtInfoRecords {
 export interface ProgramBtf {
   /** The BTF blob for `BPF_BTF_LOAD`. */
   readonly bytes: Uint8Array;
-  /** One `bpf_func_info` (the program at instruction 0). */
+  /** The `bpf_func_info` records: the program at instruction 0, then each subprogram at its first instruction. */
   readonly funcInfo: ExtInfoRecords;
   /** The `bpf_line_info` records, one per {@link SourceLine}. */
   readonly lineInfo: ExtInfoRecords;
@@ -58,15 +58,28 @@ const KIND_FUNC = 12;
 const KIND_FUNC_PROTO = 13;
 /** Type id of `FUNC name` in {@link programBtf}'s blob (int 1, void * 2, proto 3, func 4). */
 const FUNC_ID = 4;
+/** Type id of `long` (the result and scalar parameters of subprograms), present when there are subprograms. */
+const LONG_ID = 5;
 const utf8 = new TextEncoder();
+
+/** A subprogram as {@link programBtf} describes it: `long name(long arg1, void *arg2, …)`, static, at instruction `insn`. */
+export interface BtfSubprogram {
+  /** Function name (made a C identifier). */
+  readonly name: string;
+  /** Its first instruction (8-byte slot index), the func_info record's `insn_off`. */
+  readonly insn: number;
+  /** Each parameter: a scalar (`long`) or a pointer (`void *`). */
+  readonly params: readonly ('scalar' | 'pointer')[];
+}
 
 /**
  * The BTF of program `name` with `lines` as its line_info (sorted by `insn`, the first at 0, as
- * {@link compile} produces them). Lines and columns beyond the record's 22/10 bits are clamped.
+ * {@link compile} produces them), and a FUNC with its FUNC_PROTO and func_info record for each
+ * of `subprograms` (the kernel wants one for every subprogram when a program has BTF). Lines and columns beyond the record's 22/10 bits are clamped.
  * The four types are written directly (a general encoder costs far more than this blob is worth
  * at every build): `int`, `void *`, `int (void *ctx)` and the static `FUNC name`.
  */
-export function programBtf(name: string, lines: readonly SourceLine[]): ProgramBtf {
+export function programBtf(name: string, lines: readonly SourceLine[], subprograms: readonly BtfSubprogram[] = []): ProgramBtf {
   const offsets = new Map<string, number>([['', 0]]);
   const strings: string[] = [''];
   let strLen = 1;
@@ -86,6 +99,18 @@ export function programBtf(name: string, lines: readonly SourceLine[]): ProgramB
     0, (KIND_FUNC_PROTO << 24) | 1, 1, str('ctx'), 2,
     str(btfFuncName(name)), (KIND_FUNC << 24) | FuncLinkage.STATIC, 3,
   ];
+  const funcInfo = [{ insnOff: 0, typeId: FUNC_ID }];
+  if (subprograms.length > 0) {
+    // Type 5 is `long`; then, per subprogram, its FUNC_PROTO and its static FUNC.
+    types.push(str('long'), KIND_INT << 24, 8, (IntEncoding.SIGNED << 24) | 64);
+    subprograms.forEach((f, k) => {
+      const proto = LONG_ID + 1 + 2 * k;
+      types.push(0, (KIND_FUNC_PROTO << 24) | f.params.length, LONG_ID);
+      f.params.forEach((p, i) => types.push(str(`arg${i + 1}`), p === 'pointer' ? 2 : LONG_ID));
+      types.push(str(btfFuncName(f.name)), (KIND_FUNC << 24) | FuncLinkage.STATIC, proto);
+      funcInfo.push({ insnOff: f.insn, typeId: proto + 1 });
+    });
+  }
   const lineInfo = new Uint8Array(lines.length * LINE_INFO_SIZE);
   const li = new DataView(lineInfo.buffer);
   lines.forEach((l, i) => {
@@ -108,7 +133,7 @@ export function programBtf(name: string, lines: readonly SourceLine[]): ProgramB
   bytes.set(utf8.encode(`${strings.join('\0')}\0`), 24 + typeLen);
   return {
     bytes,
-    funcInfo: { records: encodeFuncInfo([{ insnOff: 0, typeId: FUNC_ID }]), recSize: FUNC_INFO_SIZE },
+    funcInfo: { records: encodeFuncInfo(funcInfo), recSize: FUNC_INFO_SIZE },
     lineInfo: { records: lineInfo, recSize: LINE_INFO_SIZE },
   };
 }

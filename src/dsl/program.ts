@@ -17,7 +17,7 @@
  */
 
 import { helperByName } from 'ebpf-bytecode-utils';
-import { bool, s64, u16, u32, u64, u8, type Bool, type IntType, type ScalarType, type U32, type U64 } from './c-types.js';
+import { bool, s64, u16, u32, u64, u8, type Bool, type IntType, type S32, type ScalarType, type U32, type U64 } from './c-types.js';
 import { makeContext, packetOffsetsOf, writableFields, type Context, type ProgType, type WritableField } from './context.js';
 import type { Emitter } from './emitter.js';
 import { DslError, type DslTypeError } from './errors.js';
@@ -29,8 +29,12 @@ import { PERF_MAX_STACK_DEPTH, StackTraceHandle } from './stack-trace-map.js';
 import type { SomeType, StructType } from '../types/index.js';
 import { MapHandle, PerfEventArrayHandle, RingBufHandle, type DslMapSpec, type InnerMapSpec, type MapOptions, type Maybe } from './maps.js';
 import { MapOfMapsHandle, type InnerMapTemplate, type MaybeMap } from './map-of-maps.js';
+import { recordMapTypes } from './map-types.js';
 import { Ref, type FieldName, type FieldType } from './ref.js';
-import type { ArgNode, ExprNode, StmtNode, VarNode, VarType } from './nodes.js';
+import type { ArgNode, ExprNode, FuncNode, LetStmt, StmtNode, VarNode, VarType } from './nodes.js';
+import { checkSubprogramName, isScalarParam, MAX_SUBPROGRAM_PARAMS, Subprogram, type ParamValues } from './subprogram.js';
+import { Reservation } from './ringbuf-reservation.js';
+import { BPF_MAX_LOOPS, LoopCallbackResult, loopCallbackName } from './bpf-loop.js';
 import type { TracepointFormat } from '../tracefs/format.js';
 import { makeTracepointContext } from './tracepoint-context.js';
 import { makeKprobeContext } from './kprobe-context.js';
@@ -43,6 +47,8 @@ import type { Btf } from 'ebpf-bytecode-utils';
 import { kernelBtf } from './kernel-btf.js';
 import { kernelRoot, type KernelRef } from './kernel-ref.js';
 import { captureSite, recordSite } from './source-location.js';
+import { callKfunc, type KfuncArg, type KfuncArgDecl, type KfuncArgOf, type KfuncDecl, type KfuncResultOf, type KfuncRetDecl } from './kfunc.js';
+import { iterNumLoop } from './iter-num.js';
 
 /** A built program: immutable, inspectable, input of {@link compile}. */
 export interface Program<P extends ProgType = ProgType> {
@@ -60,6 +66,8 @@ export interface Program<P extends ProgType = ProgType> {
   readonly ctx: VarNode;
   /** The statements; the last is a return. */
   readonly body: readonly StmtNode[];
+  /** Its bpf-to-bpf subprograms and callbacks (`$.func`, `$.loop`), in declaration order. */
+  readonly funcs?: readonly FuncNode[];
   /** What a BTF-typed program (`tracing`, `lsm`) attaches to: loading sets `expected_attach_type` and `attach_btf_id` from it. */
   readonly attach?: ProgramAttach;
 }
@@ -168,6 +176,12 @@ export type PacketContext<P extends ProgType> = P extends 'socket_filter'
       ? DslTypeError<'tracing programs have no packet'>
       : Context<P>;
 
+/** The function a builder is building: what `$.return`, `$.break` and `$.continue` mean there. */
+type Frame =
+  | { readonly kind: 'program'; readonly name: string }
+  | { readonly kind: 'func'; readonly name: string; readonly ret: ScalarType }
+  | { readonly kind: 'callback'; readonly name: string };
+
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
 const GPL_COMPATIBLE: ReadonlySet<string> = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
@@ -190,6 +204,9 @@ export class Builder<P extends ProgType> implements Emitter {
   readonly #maps: DslMapSpec[] = [];
   #nextVar = 1;
   #nextObject = 1;
+  readonly #funcs: FuncNode[] = [];
+  /** The function being built: the program itself, a `$.func` subprogram or a `$.loop` callback. */
+  readonly #frames: Frame[] = [{ kind: 'program', name: 'the program' }];
 
   /** A builder for a program of type `progType` (internal: made by {@link program}). */
   constructor(progType: P, license = 'GPL') {
@@ -225,8 +242,19 @@ export class Builder<P extends ProgType> implements Emitter {
   }
 
   /** The statements and maps built so far (used by {@link program} when the callback returns). */
-  finish(): { body: StmtNode[]; maps: DslMapSpec[] } {
-    return { body: this.#blocks[0], maps: this.#maps };
+  finish(): { body: StmtNode[]; maps: DslMapSpec[]; funcs: FuncNode[] } {
+    return { body: this.#blocks[0], maps: this.#maps, funcs: this.#funcs };
+  }
+
+  #reservation(ref: Ref<SomeType>, record: ArgNode): Reservation {
+    const block = this.#blocks[this.#blocks.length - 1];
+    const at = block.length;
+    return new Reservation({
+      out: this,
+      depth: () => this.#blocks.length,
+      declare: (stmt: LetStmt) => { recordSite(stmt); block.splice(at, 0, stmt); },
+      branch: (cond, then, otherwise) => this.if(cond, then, otherwise),
+    }, record, ref as Ref<never>);
   }
 
   #block(fn: () => void): StmtNode[] {
@@ -258,6 +286,12 @@ export class Builder<P extends ProgType> implements Emitter {
 
   /** Returns from the program with `value` (any integer expression, or a literal). */
   return(value: Expr<IntType> | Expr<Bool> | number | bigint): void {
+    const frame = this.#frames[this.#frames.length - 1];
+    if (frame.kind === 'callback') throw new DslError(`return: inside ${frame.name}, a $.loop callback, use $.break() to stop the loop or $.continue() to go on with the next iteration`);
+    if (frame.kind === 'func') {
+      this.emit({ kind: 'return', value: operandNode(frame.ret, value, `return from ${frame.name}`) });
+      return;
+    }
     this.emit({ kind: 'return', value: returnNode(value) });
   }
 
@@ -266,7 +300,8 @@ export class Builder<P extends ProgType> implements Emitter {
    * iterations, or up to {@link MAX_UNROLL} with `unroll: true`) are unrolled: the body is built
    * once per iteration with `i` a constant, so it folds. Others (or `unroll: false`) become a
    * kernel bounded loop with a counter in a register (Requires Linux 5.3); the verifier walks
-   * every iteration, so keep the bound modest.
+   * every iteration, so keep the bound modest. For large or run-time counts, see {@link Builder.loop}
+   * (`bpf_loop`).
    */
   for(from: number, to: number, body: (i: Expr<U32>) => void, options: { readonly unroll?: boolean } = {}): void {
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > 0x7fffffff) throw new DslError(`for: bounds ${from}..${to} must be integers with 0 <= from <= to < 2^31`);
@@ -281,6 +316,111 @@ export class Builder<P extends ProgType> implements Emitter {
     this.emit({ kind: 'loop', counter, from, to, body: b });
   }
 
+  #function(name: string, params: readonly VarNode[], ret: ScalarType, frame: Frame, build: () => void): FuncNode {
+    const site = captureSite();
+    this.#frames.push(frame);
+    let body: StmtNode[];
+    try {
+      body = this.#block(build);
+    } finally {
+      this.#frames.pop();
+    }
+    const id = this.#funcs.length + 1;
+    const node: FuncNode = Object.freeze({ kind: 'func', id, name, params: Object.freeze([...params]), ret, body: Object.freeze(body), label: `func${id}_${name}` });
+    recordSite(node, site);
+    this.#funcs.push(node);
+    return node;
+  }
+
+  /**
+   * Declares a bpf-to-bpf subprogram `name` taking `params` and returning `ret`; `body` builds
+   * it once, with the parameters as scalar variables (or `Ref`s for struct-typed parameters,
+   * passed by pointer), and its result is the return value (0 when none; `$.return(v)` returns
+   * early). Call it with `.call(…)`:
+   *
+   * ```ts
+   * const clamp = $.func('clamp', [u64, u64], u64, ($, v, max) => { $.if(v.gt(max), () => $.return(max)); return v; });
+   * const n = clamp.call(len, 4096n);
+   * ```
+   *
+   * The body sees only its parameters and its own locals (maps are shared). Each subprogram has
+   * its own registers and 512-byte stack frame; see {@link Subprogram}. Requires Linux 4.16.
+   */
+  func<const Ps extends readonly SomeType[], R extends ScalarType>(name: string, params: Ps, ret: R, body: ($: this, ...args: ParamValues<Ps>) => Operand<R> | void): Subprogram<Ps, R> {
+    checkSubprogramName(name);
+    if (this.#funcs.some((f) => f.name === name)) throw new DslError(`func: '${name}' is declared twice`);
+    if (params.length > MAX_SUBPROGRAM_PARAMS) throw new DslError(`func '${name}': ${params.length} parameters, at most ${MAX_SUBPROGRAM_PARAMS} (R1–R5)`);
+    if (!isScalarParam(ret as SomeType)) throw new DslError(`func '${name}': the result must be a scalar (an integer or bool type)`);
+    const vars = params.map((t) => isScalarParam(t) ? this.newVar(t, 'arg') : this.newVar({ kind: 'ptr', to: 'stack', size: 8 }, 'arg'));
+    const values = params.map((t, i) => isScalarParam(t) ? new Var(this, vars[i], t) : new Ref(this, { kind: 'pointer', base: vars[i], off: 0 }, t));
+    const node = this.#function(name, vars, ret, { kind: 'func', name: `subprogram '${name}'`, ret }, () => {
+      const r = body(this, ...(values as ParamValues<Ps>));
+      this.emit({ kind: 'return', value: operandNode(ret, r ?? (ret.kind === 'bool' ? false : 0), `return from '${name}'`) });
+    });
+    return new Subprogram(this, node, params, ret);
+  }
+
+  /**
+   * `bpf_loop(count, callback, &shared, 0)`: runs `body` as a callback `count` times (at most
+   * {@link BPF_MAX_LOOPS}), with the iteration number `i` (0…count-1) and, when given, `shared`
+   * (a stack object from `$.struct`, which the callback reads and writes through a pointer). The
+   * verifier checks the callback once rather than every iteration, so the count may be large or
+   * unknown — where `$.for` unrolls or needs the verifier to walk each iteration. Inside,
+   * `$.break()` stops the loop and `$.continue()` ends this iteration; the callback sees only
+   * `i`, `shared`, maps and its own locals. The result is the number of iterations run, or a
+   * negative errno. Requires Linux 5.17.
+   *
+   * Since Linux 6.7 the verifier re-checks the callback until its states stop changing. It
+   * tracks stack values exactly, so shared state that steers branches and changes every
+   * iteration (a value halved or tripled, compared with a bound) can keep the states from ever
+   * matching, and the load fails with "BPF program is too large"; keep such state in a map value
+   * (a per-CPU array looked up in the body), whose contents the verifier does not track.
+   *
+   * ```ts
+   * const acc = $.struct(Acc);
+   * $.loop(100, acc, (i, a) => { a.field('sum').set(a.field('sum').get().add(i.cast(u64))); });
+   * ```
+   */
+  loop(count: Operand<U32>, body: (i: Expr<U32>) => void): Expr<typeof s64>;
+  loop<S extends SomeType>(count: Operand<U32>, shared: Ref<S>, body: (i: Expr<U32>, shared: Ref<S>) => void): Expr<typeof s64>;
+  loop<S extends SomeType>(count: Operand<U32>, sharedOrBody: Ref<S> | ((i: Expr<U32>) => void), maybeBody?: (i: Expr<U32>, shared: Ref<S>) => void): Expr<typeof s64> {
+    const shared = sharedOrBody instanceof Ref ? sharedOrBody : undefined;
+    const body = (shared === undefined ? sharedOrBody : maybeBody) as (i: Expr<U32>, shared: Ref<S>) => void;
+    if (typeof body !== 'function') throw new DslError('loop: the last argument must be the loop body (a function)');
+    const n = operandNode(u32, count, 'loop');
+    if (n.kind === 'const' && n.value > BigInt(BPF_MAX_LOOPS)) throw new DslError(`loop: ${n.value} iterations exceed bpf_loop's limit of ${BPF_MAX_LOOPS}`);
+    if (shared !== undefined && !(shared.place.kind === 'stack' || (shared.place.base.type.kind === 'ptr' && shared.place.base.type.to === 'stack'))) {
+      throw new DslError('loop: the shared state must be a stack object ($.struct): bpf_loop passes a pointer to the stack');
+    }
+    const index = this.newVar(u32, 'i');
+    const ctx = this.newVar({ kind: 'ptr', to: 'stack', size: 8 }, 'shared');
+    const name = loopCallbackName(this.#funcs.length + 1);
+    const node = this.#function(name, [index, ctx], s64, { kind: 'callback', name: `the $.loop callback '${name}'` }, () => {
+      body(new Expr(index, u32), (shared === undefined ? undefined : new Ref(this, { kind: 'pointer', base: ctx, off: 0 }, shared.type)) as Ref<S>);
+      this.emit({ kind: 'return', value: operandNode(s64, LoopCallbackResult.CONTINUE, 'loop') });
+    });
+    const sharedArg: ArgNode = shared === undefined ? { kind: 'value', expr: operandNode(u64, 0, 'loop') } : shared.asArg();
+    const r = this.call('loop', [{ kind: 'value', expr: n }, { kind: 'func', func: node }, sharedArg, { kind: 'value', expr: operandNode(u64, 0, 'loop') }], s64);
+    return new Expr(r!, s64);
+  }
+
+  #callback(who: string): void {
+    const frame = this.#frames[this.#frames.length - 1];
+    if (frame.kind !== 'callback') throw new DslError(`${who}: only inside a $.loop body (here: ${frame.name}; $.for loops are unrolled or bounded and have no ${who})`);
+  }
+
+  /** Inside a `$.loop` body: stops the loop after this iteration's statements so far (the callback returns 1). */
+  break(): void {
+    this.#callback('break');
+    this.emit({ kind: 'return', value: operandNode(s64, LoopCallbackResult.BREAK, 'break') });
+  }
+
+  /** Inside a `$.loop` body: ends this iteration and goes on with the next (the callback returns 0). */
+  continue(): void {
+    this.#callback('continue');
+    this.emit({ kind: 'return', value: operandNode(s64, LoopCallbackResult.CONTINUE, 'continue') });
+  }
+
   // ---- maps ----
 
   #declare(spec: DslMapSpec): DslMapSpec {
@@ -291,7 +431,9 @@ export class Builder<P extends ProgType> implements Emitter {
   }
 
   #keyed<K extends SomeType, V extends SomeType>(type: string, name: string, key: K, value: V, options: MapOptions): MapHandle<K, V> {
-    return new MapHandle(this, this.#declare({ name, type, keySize: key.size, valueSize: value.size, maxEntries: options.maxEntries, flags: options.flags ?? 0 }), key, value);
+    const spec = this.#declare({ name, type, keySize: key.size, valueSize: value.size, maxEntries: options.maxEntries, flags: options.flags ?? 0 });
+    recordMapTypes(spec, key, value);
+    return new MapHandle(this, spec, key, value);
   }
 
   /** `BPF_HASH(name, K, V, maxEntries)`. */
@@ -408,7 +550,7 @@ export class Builder<P extends ProgType> implements Emitter {
    * Runs `then` with the value pointer when the lookup found something (the NULL check the
    * verifier requires), else `otherwise`.
    */
-  ifSome<V extends SomeType>(maybe: Maybe<V>, then: (value: Ref<V>) => void, otherwise?: () => void): void {
+  ifSome<V extends SomeType, Rec = never>(maybe: Maybe<V, Rec>, then: (value: Ref<V>, record: Rec) => void, otherwise?: () => void): void {
     const ptr = this.newVar({ kind: 'ptr', to: 'map_value', size: 8 }, 'ptr');
     const t = this.#block(() => {
       // A reservation holds stale ring buffer bytes: zero it, padding included, before use.
@@ -420,8 +562,10 @@ export class Builder<P extends ProgType> implements Emitter {
           off += n;
         }
       }
-      then(new Ref(this, { kind: 'pointer', base: ptr, off: 0 }, maybe.valueType));
-      if (maybe.release !== undefined) this.call(maybe.release, [{ kind: 'pointer', place: { kind: 'pointer', base: ptr, off: 0 }, size: maybe.valueSize }, { kind: 'value', expr: operandNode(s64, 0, maybe.release) }], undefined);
+      const ref = new Ref(this, { kind: 'pointer', base: ptr, off: 0 }, maybe.valueType);
+      const record = maybe.release === undefined ? undefined : this.#reservation(ref, { kind: 'pointer', place: { kind: 'pointer', base: ptr, off: 0 }, size: maybe.valueSize });
+      then(ref, record as Rec);
+      record?.release();
     });
     if (maybe.release !== undefined && t.some(returns)) throw new DslError(`ifSome: returning before bpf_${maybe.release} would leak the reservation (the verifier refuses unreleased references)`);
     const e = otherwise === undefined ? [] : this.#block(otherwise);
@@ -603,6 +747,38 @@ export class Builder<P extends ProgType> implements Emitter {
     const r = this.call('trace_printk', [{ kind: 'string', text: fmt }, { kind: 'sizeof', index: 0 }, ...args.map((a): ArgNode => ({ kind: 'value', expr: a.node }))], s64);
     return new Expr(r!, s64);
   }
+
+  // ---- kfuncs (src/dsl/kfunc.ts, src/dsl/iter-num.ts) ----
+
+  /**
+   * Calls a kfunc (a kernel function exported to BPF) by the BTF id of its `FUNC` in the running
+   * kernel's BTF, or in `btf` of {@link Builder.kfuncIn}: `$.kfunc('bpf_rcu_read_lock')`. With a
+   * {@link KfuncDecl} the call is typed: `$.kfunc(kfuncDecl('bpf_task_from_pid', [s32], 'ptr'), 1)`
+   * is an `Expr<U64>` holding a kernel pointer (maybe NULL: compare it with 0 before passing it on).
+   * By name, the prototype is read from BTF when the program is built; a missing kfunc, a wrong
+   * argument count or a scalar where a pointer is expected is a {@link KfuncError}. Requires Linux 5.13.
+   */
+  kfunc<const A extends readonly KfuncArgDecl[], const R extends KfuncRetDecl>(decl: KfuncDecl<A, R>, ...args: { [K in keyof A]: KfuncArgOf<A[K]> }): KfuncResultOf<R>;
+  kfunc(name: string, ...args: KfuncArg[]): Expr<IntType> | undefined;
+  kfunc(target: string | KfuncDecl, ...args: unknown[]): unknown {
+    return callKfunc(this, target, args, this.#kfuncBtf);
+  }
+
+  #kfuncBtf: Btf | undefined;
+
+  /** Looks kfuncs up in `btf` rather than the running kernel's BTF (for building offline); returns the builder. */
+  kfuncIn(btf: Btf): this {
+    this.#kfuncBtf = btf;
+    return this;
+  }
+
+  /**
+   * `bpf_for(i, from, to)`: runs `body` for `from` ≤ i < `to` with the kernel's open-coded numeric
+   * iterator (bounds may be runtime values; the body may not return). Requires Linux 6.4.
+   */
+  iterNum(from: Operand<S32>, to: Operand<S32>, body: (i: Expr<S32>) => void): void {
+    iterNumLoop(this, (fn) => this.#block(fn), from, to, body, this.#kfuncBtf);
+  }
 }
 
 /** The `innerMap` spec of a map-in-map declaration (checks the inner type). */
@@ -672,11 +848,11 @@ export function program<P extends ProgType>(
   }
   const ret = build($, ctx);
   $.return(ret ?? 0);
-  const { body, maps } = $.finish();
+  const { body, maps, funcs } = $.finish();
   const sig = options.tracing;
   const attach: ProgramAttach | undefined = sig === undefined || (progType !== 'tracing' && progType !== 'lsm') ? undefined
     : Object.freeze({ attachType: sig.attachType, target: sig.target, btfName: sig.btfTarget.name, btfKind: sig.btfTarget.kind });
-  const built: Program<P> = Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(attach === undefined ? {} : { attach }) });
+  const built: Program<P> = Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(funcs.length === 0 ? {} : { funcs: Object.freeze(funcs) }), ...(attach === undefined ? {} : { attach }) });
   recordSite(built, site);
   return built;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { resolve } from 'ebpf-bytecode-utils';
+import { decodeFuncInfo, resolve } from 'ebpf-bytecode-utils';
 import { verify, type VerifyResult } from '../../verifier-sim/index.js';
 import type { CompiledProgram } from './compile.js';
 import { sourceLineAt, type SourceLine } from './program-btf.js';
@@ -36,6 +36,7 @@ export function verifyCompiled(compiled: CompiledProgram, options: VerifyCompile
     maps: compiled.maps,
     ...(compiled.attach === undefined ? {} : { expectedAttachType: compiled.attach.attachType }),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+    ...(compiled.btf === undefined ? {} : { funcInfo: decodeFuncInfo(compiled.btf.funcInfo.records) }),
   });
   const source = r.verdict === 'reject' && r.insn !== null ? sourceLineAt(compiled.lineInfo, r.insn) ?? null : null;
   return { ...r, source };

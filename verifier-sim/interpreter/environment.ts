@@ -26,9 +26,24 @@ export interface Environment {
   readonly userStack: readonly bigint[];
   /** Memory only `bpf_probe_read*` can reach: e.g. a string a tracepoint argument points to. */
   readonly memory: readonly { readonly address: bigint; readonly bytes: Uint8Array }[];
+  /** Sockets `bpf_sk_lookup_tcp`/`_udp` and `bpf_skc_lookup_tcp` find (none: every lookup returns NULL). */
+  readonly sockets: readonly FakeSocket[];
 }
 
-/** The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`, seed 1, CPU 0. */
+/**
+ * A socket of the simulated network namespace, found by a lookup whose `struct bpf_sock_tuple`
+ * (12 bytes for IPv4, 36 for IPv6) equals {@link tuple} byte for byte.
+ */
+export interface FakeSocket {
+  /** Which lookups find it: `tcp` (`bpf_sk_lookup_tcp`, `bpf_skc_lookup_tcp`) or `udp` (`bpf_sk_lookup_udp`). */
+  readonly protocol: 'tcp' | 'udp';
+  /** The tuple bytes as the program passes them (addresses and ports in network byte order). */
+  readonly tuple: Uint8Array;
+  /** The `struct bpf_sock` the program reads through the returned pointer (80 bytes; zero-filled when shorter). */
+  readonly sock: Uint8Array;
+}
+
+/** The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`, seed 1, CPU 0, no sockets. */
 export const defaultEnvironment: Environment = {
   ktimeNs: 1_000_000_000n,
   ktimeStepNs: 1_000n,
@@ -40,6 +55,7 @@ export const defaultEnvironment: Environment = {
   kernelStack: [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n],
   userStack: [0x401010n, 0x401020n],
   memory: [],
+  sockets: [],
 };
 
 /** `defaultEnvironment` with the fields of `partial` in place. */

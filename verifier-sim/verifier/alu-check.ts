@@ -67,6 +67,7 @@ function adjustPointer(env: VerifierEnv, slot: Slot, dstRegno: number, ptr: RegS
     case 'pkt_meta':
     case 'mem':
     case 'ringbuf_mem':
+    case 'btf_id':
       break;
     case 'map_ptr':
       if (known && offReg.smin === 0n && op === 0x00) break;

@@ -9,6 +9,7 @@ import type { JumpCondition } from 'ebpf-bytecode-utils';
 import { isPacketPointerAny, isPointer, type RegState } from './register-state.js';
 import { boundsSync, constValue, isConst, markUnbounded } from './scalar-bounds.js';
 import { tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumOverlap, tnumSubreg, tnumWithSubreg, U32_MAX, U64_MAX } from './tnum.js';
+import { btfNotNull } from './btf-pointee.js';
 
 /** Jump conditions plus the internal "no bit of the mask set" reverse of `jset`. */
 export type Condition = JumpCondition | 'jset_rev';
@@ -150,7 +151,8 @@ function pktTaken(dst: RegState, src: RegState, c: Condition): number {
  * pointers are not among them (the kernel explores both branches of `if r1 != 0x0` on a ctx).
  */
 function notNull(r: RegState): boolean {
-  return !r.maybeNull && (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'mem' || r.type === 'ringbuf_mem' || r.type === 'sock' || r.type === 'sock_common');
+  if (r.type === 'btf_id' || r.typeFlags !== 0) return btfNotNull(r);
+  return !r.maybeNull && (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'mem' || r.type === 'ringbuf_mem' || r.type === 'sock' || r.type === 'sock_common' || r.type === 'tcp_sock');
 }
 
 /** 1 when the jump is always taken, 0 when never, -1 when unknown (`is_branch_taken`). */

@@ -1,7 +1,7 @@
 /**
  * Which context fields a program type may read or write, and what a read yields: the
  * `is_valid_access` callbacks of net/core/filter.c (`sk_filter_is_valid_access`,
- * `tc_cls_act_is_valid_access`, `cg_skb_is_valid_access`, `bpf_skb_is_valid_access`,
+ * `tc_cls_act_is_valid_access`, `cg_skb_is_valid_access`, `sk_skb_is_valid_access`, `bpf_skb_is_valid_access`,
  * `xdp_is_valid_access`) and kernel/trace/bpf_trace.c (`kprobe_prog_is_valid_access`,
  * `tp_prog_is_valid_access`), for `struct __sk_buff`, `struct xdp_md`, `struct pt_regs` and
  * tracepoint records.
@@ -126,6 +126,19 @@ function cgroupSkb(off: number, size: number, write: boolean, ldsx: boolean): Ct
   return result === 'scalar' ? r : { ok: true, result };
 }
 
+/** `sk_skb_is_valid_access`: data/data_end readable as packet pointers, only tc_index and priority writable, no mark. */
+function skSkb(off: number, size: number, write: boolean, ldsx: boolean): CtxAccess | false {
+  if (inField(off, SKB.tc_classid, 4) || inField(off, SKB.data_meta, 4) || inField(off, SKB.tstamp, 8) || inField(off, SKB.wire_len, 4) || inField(off, SKB.hwtstamp, 8)) return false;
+  if (write && !(inField(off, SKB.tc_index, 4) || inField(off, SKB.priority, 4))) return false;
+  if (inField(off, SKB.mark, 4)) return false;
+  let result: RegType = 'scalar';
+  if (inField(off, SKB.data, 4)) result = 'pkt';
+  else if (inField(off, SKB.data_end, 4)) result = 'pkt_end';
+  const r = skbValid(off, size, write, ldsx);
+  if (r === false) return false;
+  return result === 'scalar' ? r : { ok: true, result };
+}
+
 function xdp(off: number, size: number, write: boolean, ldsx: boolean, attach: number | null): CtxAccess | false {
   // BPF_XDP_DEVMAP is attach type 33.
   if (attach !== 33 && off === 20) return false;
@@ -155,7 +168,7 @@ function rawTracepoint(off: number, size: number, write: boolean): CtxAccess | f
 }
 
 /** Program types whose context accesses are modelled. */
-export const CTX_MODELLED: ReadonlySet<string> = new Set(['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'xdp', 'kprobe', 'tracepoint', 'raw_tracepoint']);
+export const CTX_MODELLED: ReadonlySet<string> = new Set(['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sk_skb', 'xdp', 'kprobe', 'tracepoint', 'raw_tracepoint']);
 
 /**
  * Checks a context access of `size` bytes at `off` for program type `progType`; `null` when
@@ -173,6 +186,9 @@ export function checkContextAccess(progType: string, attach: number | null, off:
       break;
     case 'cgroup_skb':
       r = cgroupSkb(off, size, write, ldsx);
+      break;
+    case 'sk_skb':
+      r = skSkb(off, size, write, ldsx);
       break;
     case 'xdp':
       r = xdp(off, size, write, ldsx, attach);

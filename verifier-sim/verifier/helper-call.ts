@@ -9,6 +9,7 @@
 
 import { helperById, type Helper } from 'ebpf-bytecode-utils';
 import { mapFitsHelper } from './map-helper-compat.js';
+import { checkBtfIdHelperArg, isBtfIdReturn, setBtfIdReturn } from './helper-btf-id.js';
 import { checkMapAccessType, checkMemAccess, checkMemRegion, checkPacketAccess, checkPtrOffReg, checkStackBounds } from './memory-access.js';
 import { checkReadable } from './register-access.js';
 import { notInit, regTypeName, type RegState } from './register-state.js';
@@ -17,7 +18,9 @@ import { StackByte, isSpilledScalar } from './stack-state.js';
 import { tnumIsConst } from './tnum.js';
 import type { VerifierEnv } from './verifier-env.js';
 import { RejectError } from './verifier-error.js';
+import { checkFuncPointerArg, pushCallbackCall } from './callbacks.js';
 import { acquireReference, checkReferenceLeak, releaseReference } from './references.js';
+import { checkSocketArg, isSocketArgKind, mapLookupSocket, setSocketReturn, socketReturnType } from './socket-pointers.js';
 import { allFrames, frameOf, zeroBounds } from './verifier-state.js';
 
 /** `__BPF_FUNC_MAX_ID` of Linux 6.18: helper ids at or above it are invalid. */
@@ -103,6 +106,10 @@ function checkHelperMem(env: VerifierEnv, regno: number, size: number, write: bo
     case 'ringbuf_mem':
       checkMemRegion(env, regno, reg.off, size, reg.memSize, zeroOk);
       return;
+    case 'map_key':
+      if (write) reject(env, `R${regno} cannot write into map_key`);
+      checkMemRegion(env, regno, reg.off, size, env.maps[reg.map].keySize, zeroOk);
+      return;
     case 'fp': {
       if (size === 0 && !zeroOk) reject(env, 'invalid zero-sized read');
       checkStackBounds(env, regno, reg.off, size, write);
@@ -145,7 +152,7 @@ function constantMapKey(env: VerifierEnv, reg: RegState, keySize: number): bigin
 
 /** Whether `r` may be passed where a helper takes memory (`ARG_PTR_TO_MEM` and friends). */
 function isMemType(r: RegState): boolean {
-  return !r.maybeNull && (r.type === 'fp' || r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'map_value' || r.type === 'mem' || r.type === 'ringbuf_mem');
+  return !r.maybeNull && (r.type === 'fp' || r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'map_key' || r.type === 'map_value' || r.type === 'mem' || r.type === 'ringbuf_mem');
 }
 
 /** An `ARG_…` kind of the helper table split into its base and flags. */
@@ -211,6 +218,7 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
   if (isNullConst(reg) && maybeNullArg) return;
   const regType = reg.maybeNull && maybeNullArg ? { ...reg, maybeNull: false } : reg;
   if (baseKind === 'ARG_PTR_TO_RINGBUF_MEM') checkRingbufMemArg(env, regno, reg, release, meta);
+  if (isSocketArgKind(baseKind) && checkSocketArg(env, regno, reg, baseKind, maybeNullArg, release)) meta.releaseRegno = regno;
   if (reg.refObjId !== 0) {
     if (meta.refObjId !== 0) reject(env, `verifier internal error: more than one arg with ref_obj_id R${regno} ${reg.refObjId} ${meta.refObjId}`);
     meta.refObjId = reg.refObjId;
@@ -244,10 +252,20 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
       return;
     case 'ARG_PTR_TO_RINGBUF_MEM':
       return;
+    case 'ARG_PTR_TO_SOCK_COMMON':
+    case 'ARG_PTR_TO_SOCKET':
+    case 'ARG_PTR_TO_BTF_ID_SOCK_COMMON':
+      return; // checked by checkSocketArg above
     case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
       if (reg.type !== 'scalar') reject(env, typeError(regno, reg, 'scalar'));
       if (!tnumIsConst(reg.varOff)) reject(env, `R${regno} is not a known constant'`);
       meta.memSize = Number(BigInt.asUintN(32, reg.varOff.value));
+      return;
+    case 'ARG_PTR_TO_BTF_ID':
+      checkBtfIdHelperArg(env, helper, regno, maybeNullArg);
+      return;
+    case 'ARG_PTR_TO_FUNC':
+      checkFuncPointerArg(env, regno, reg, regTypeName(reg));
       return;
     case 'ARG_PTR_TO_STACK':
       if (regType.type !== 'fp' || regType.maybeNull) reject(env, typeError(regno, reg, 'fp'));
@@ -323,6 +341,7 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
   }
   if (meta.releaseRegno !== 0 && !releaseReference(env.cur, meta.refObjId)) reject(env, `func ${helper.name}#${id} reference has not been acquired before`);
   if (helper.name === 'bpf_tail_call') checkReferenceLeak(env, 'tail_call');
+  pushCallbackCall(env, id, meta.map >= 0 ? env.maps[meta.map].type : null);
   const regs = env.cur.regs;
   for (let r = 1; r <= 5; r++) regs[r] = notInit();
   env.scratchedRegs |= 0x3f;
@@ -346,6 +365,7 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
       const map = env.maps[meta.map];
       if (helper.name === 'bpf_map_lookup_elem' && (map.type === 'array' || map.type === 'percpu_array') && meta.constKey !== null && meta.constKey >= 0n && meta.constKey < BigInt(map.maxEntries)) r0.maybeNull = false;
       if (r0.maybeNull) r0.id = ++env.idGen;
+      mapLookupSocket(env, helper, r0, map.type);
       break;
     }
     case 'RET_PTR_TO_RINGBUF_MEM_OR_NULL': {
@@ -362,8 +382,14 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
       r0.refObjId = ref;
       break;
     }
+    case 'RET_PTR_TO_SOCKET_OR_NULL':
+    case 'RET_PTR_TO_SOCK_COMMON_OR_NULL':
+    case 'RET_PTR_TO_TCP_SOCK_OR_NULL':
+      setSocketReturn(env, helper, r0, socketReturnType(ret) ?? 'sock', meta.refObjId);
+      break;
     default:
-      reject(env, `helper ${helper.name}#${id} return type ${ret} is not simulated`);
+      if (isBtfIdReturn(ret)) setBtfIdReturn(env, helper, ret, r0);
+      else reject(env, `helper ${helper.name}#${id} return type ${ret} is not simulated`);
   }
   if (CHANGES_PKT_DATA.has(helper.name)) {
     // clear_all_pkt_pointers: a root loader's stale packet pointers become unknown scalars.

@@ -23,8 +23,18 @@
  * spills), `Unreleased reference id=N alloc_insn=M` at the main program's exit, `bpf_tail_call`
  * and `LD_ABS`/`LD_IND`, the ` refs=N` state tail, and references in state equivalence (`refsafe`).
  *
- * Not modelled yet (rejected with a "… is not simulated" error or approximated): kfuncs, BTF
- * (global functions, `BPF_PSEUDO_BTF_ID`, BTF-typed pointers), callbacks (`bpf_loop`, timers),
+ * With the kernel's BTF (`options.btf`: decoded, bytes, or a lazy provider): BTF-id pointers
+ * (`bpf_get_current_task_btf` → `trusted_ptr_task_struct`, loads walking kernel structs with the
+ * trusted/RCU/untrusted rules and the `__safe_rcu` allow-lists, `ARG_PTR_TO_BTF_ID` helper
+ * arguments) and kfunc calls (`bpf_task_acquire`/`release`/`from_pid`, `bpf_rcu_read_lock`/
+ * `unlock`, `bpf_cast_to_kern_ctx`, `bpf_rdonly_cast`, the open-coded `bpf_iter_num_new`/
+ * `next`/`destroy` with iterator stack slots and loop convergence; availability per program
+ * type, references, RCU sections, the kernel's load-time kfunc errors), and `tp_btf` programs
+ * (`tracing` + `trace_raw_tp` with `options.attachBtfId`: typed tracepoint arguments, trusted
+ * and maybe-NULL pointers).
+ *
+ * Not modelled yet (rejected with a "… is not simulated" error or approximated): other kfuncs,
+ * BTF (global functions, `BPF_PSEUDO_BTF_ID`, fentry/fexit/LSM/iterator programs), callbacks (`bpf_loop`, timers),
  * dynptrs, iterators, spin locks, other acquired references (sockets, kptrs), arenas,
  * unprivileged (non-root) rules, precision tracking (all scalars are treated as precise, so the
  * kernel sometimes prunes earlier and processes fewer instructions; `mark_precise` lines are not
@@ -35,3 +45,6 @@
 export { verify, COMPLEXITY_LIMIT } from './verify.js';
 export type { MapSpec, VerifyOptions, VerifyResult } from './types.js';
 export * from './tnum.js';
+export type { FuncInfo, FuncLinkage } from './func-info.js';
+export type { KernelBtfSource } from './kernel-btf.js';
+export { socketFieldReadable, socketFieldConvertible, BPF_SOCK, BPF_TCP_SOCK } from './socket-access.js';

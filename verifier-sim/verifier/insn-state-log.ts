@@ -29,7 +29,7 @@ export function printInsnState(env: VerifierEnv): void {
   } else {
     log.write(`${env.insnIdx}:`);
   }
-  log.write(`${formatState(env.cur, env.maps, env.scratchedRegs, env.scratchedStack, env.cur.callers.length)}${formatRefs(env.cur.refs)}\n`);
+  log.write(`${formatState(env.cur, env.maps, env.scratchedRegs, env.scratchedStack, env.cur.callers.length)}${formatRefs(env.cur.refs, env.cur)}\n`);
   env.scratchedRegs = 0;
   env.scratchedStack = 0n;
 }

@@ -16,7 +16,7 @@ function bit(r: number): number {
   return r <= 10 ? 1 << r : 0;
 }
 
-function useDef(s: Slot, progType: string | null): { use: number; def: number } {
+function useDef(s: Slot, progType: string | null, kfuncParams?: (imm: number) => number | undefined): { use: number; def: number } {
   const cls = s.code & 7;
   switch (cls) {
     case 0x04:
@@ -53,6 +53,9 @@ function useDef(s: Slot, progType: string | null): { use: number; def: number } 
           const n = h !== undefined && (progType === null || h.programTypes.includes(progType)) ? h.args.length : 5;
           return { use: ((1 << n) - 1) << 1, def: CALLER_SAVED };
         }
+        // A kfunc the program may call: its parameters (`get_call_summary`); else all five.
+        const k = s.src === 2 ? kfuncParams?.(s.imm) : undefined;
+        if (k !== undefined) return { use: ((1 << k) - 1) << 1, def: CALLER_SAVED };
         return { use: 0b111110, def: CALLER_SAVED };
       }
       return { use: bit(s.dst) | ((s.code & 0x08) !== 0 ? bit(s.src) : 0), def: 0 };
@@ -74,8 +77,10 @@ function successors(slots: readonly Slot[], i: number): number[] {
 /**
  * Bit masks (bit r = Rr) of the registers live before each slot; R10 is always live.
  * `progType` (the kernel's name) decides which helpers have a prototype; null: all of them.
+ * `kfuncParams` gives the parameter count of a kfunc call's target (by `imm`) when the program
+ * may call it; other kfunc calls use R1–R5.
  */
-export function liveRegisters(slots: readonly Slot[], progType: string | null = null): Uint16Array {
+export function liveRegisters(slots: readonly Slot[], progType: string | null = null, kfuncParams?: (imm: number) => number | undefined): Uint16Array {
   const n = slots.length;
   const live = new Uint16Array(n);
   const use = new Uint16Array(n);
@@ -83,7 +88,7 @@ export function liveRegisters(slots: readonly Slot[], progType: string | null = 
   // Up to two successors per slot (-1: none).
   const succ = new Int32Array(2 * n).fill(-1);
   for (let i = 0; i < n; i++) {
-    const ud = useDef(slots[i], progType);
+    const ud = useDef(slots[i], progType, kfuncParams);
     use[i] = ud.use;
     def[i] = ud.def;
     let k = 0;

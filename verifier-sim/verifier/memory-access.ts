@@ -15,7 +15,10 @@ import { coerceToSize, coerceToSizeSx, isConst, markKnown, markUnknown } from '.
 import { StackByte, isSpilled, type StackSlot } from './stack-state.js';
 import { TNUM_UNKNOWN, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumToString } from './tnum.js';
 import { scratchSlot, type VerifierEnv } from './verifier-env.js';
+import { checkSocketAccess, isSocketPointer } from './socket-pointers.js';
 import { RejectError } from './verifier-error.js';
+import { checkBtfIdAccess, checkFlaggedMemAccess } from './btf-id-access.js';
+import { checkRawTpCtxAccess, isRawTpBtf } from './tracing-context.js';
 import { frameOf, growStack, zeroBounds, type FrameState } from './verifier-state.js';
 
 /** `BPF_MAX_VAR_OFF`: bound on variable offsets. */
@@ -39,6 +42,8 @@ function memAccessError(reg: RegState, regno: number, off: number, size: number,
   switch (reg.type) {
     case 'map_value':
       return `invalid access to map value, value_size=${memSize} off=${off} size=${size}`;
+    case 'map_key':
+      return `invalid access to map key, key_size=${memSize} off=${off} size=${size}`;
     case 'pkt':
     case 'pkt_meta':
     case 'pkt_end':
@@ -147,7 +152,7 @@ function stackWriteFixed(env: VerifierEnv, frame: FrameState, off: number, size:
     saveRegisterState(slot, value, size);
     if (!fits) slot.spilled.id = 0;
   } else if (value === null && aligned && stImm !== null) {
-    const tmp: RegState = { ...copyReg(env.cur.regs[0]), type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, refObjId: 0 };
+    const tmp: RegState = { ...copyReg(env.cur.regs[0]), type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, refObjId: 0, btf: null, typeFlags: 0 };
     markKnown(tmp, BigInt(stImm));
     saveRegisterState(slot, tmp, size);
   } else if (value !== null && isSpillable(value)) {
@@ -156,7 +161,7 @@ function stackWriteFixed(env: VerifierEnv, frame: FrameState, off: number, size:
   } else {
     let type: number = StackByte.MISC;
     slot.spilled = { ...slot.spilled, type: 'not_init' };
-    if (slot.types[7] === StackByte.SPILL) for (let i = 0; i < 8; i++) if (slot.types[i] !== StackByte.INVALID) slot.types[i] = StackByte.MISC;
+    if (slot.types[7] === StackByte.SPILL || slot.types[7] === StackByte.ITER) for (let i = 0; i < 8; i++) if (slot.types[i] !== StackByte.INVALID) slot.types[i] = StackByte.MISC;
     const isZero = value !== null ? value.type === 'scalar' && isConst(value, false) && value.varOff.value === 0n : stImm === 0;
     if (isZero) type = StackByte.ZERO;
     for (let i = 0; i < size; i++) slot.types[(byte - i) % 8] = type;
@@ -207,6 +212,8 @@ function stackReadFixed(env: VerifierEnv, frame: FrameState, off: number, size: 
     if (dst >= 0) regs[dst] = copyReg(slot.spilled);
     return;
   }
+  // Iterator slots (STACK_ITER) may not be read as data.
+  for (let i = 0; i < size; i++) if (slotAt(env, frame, off + i).slot.types[(-(off + i) - 1) % 8] === StackByte.ITER) reject(env, `invalid read from stack off ${off}+${i} size ${size}`);
   if (dst < 0) return;
   let zeros = 0;
   for (let i = off; i < off + size; i++) {
@@ -272,8 +279,16 @@ export function checkMemAccess(env: VerifierEnv, regno: number, off: number, siz
     checkMemRegion(env, regno, off, size, env.maps[reg.map].valueSize, false);
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]);
   } else if ((reg.type === 'mem' || reg.type === 'ringbuf_mem') && !reg.maybeNull) {
-    checkMemRegion(env, regno, off, size, reg.memSize, false);
+    if (reg.typeFlags === 0 || !checkFlaggedMemAccess(env, regno, write)) checkMemRegion(env, regno, off, size, reg.memSize, false);
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]);
+  } else if (reg.type === 'map_key') {
+    // A bpf_for_each_map_elem callback's key: read-only, key_size bytes.
+    if (write) reject(env, `write to change key R${regno} not allowed`);
+    checkMemRegion(env, regno, off, size, env.maps[reg.map].keySize, false);
+    if (valueRegno >= 0) markUnknown(regs[valueRegno]);
+  } else if (reg.type === 'ctx' && isRawTpBtf(env)) {
+    checkPtrOffReg(env, reg, regno, false);
+    checkRawTpCtxAccess(env, off, size, write, valueRegno);
   } else if (reg.type === 'ctx') {
     checkPtrOffReg(env, reg, regno, false);
     const r = checkContextAccess(env.progType, env.attachType, off, size, write, ldsx);
@@ -307,9 +322,11 @@ export function checkMemAccess(env: VerifierEnv, regno: number, off: number, siz
     if (write && !mayWritePacket(env)) reject(env, 'cannot write into packet');
     checkPacketAccess(env, regno, off, size, false);
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]);
-  } else if ((reg.type === 'sock_common' || reg.type === 'sock') && !reg.maybeNull) {
-    if (write) reject(env, `R${regno} cannot write into ${regTypeName(reg)}`);
-    reject(env, `socket field access is not simulated`);
+  } else if (reg.type === 'btf_id' && !reg.maybeNull) {
+    checkBtfIdAccess(env, regno, off, size, write, valueRegno);
+  } else if (isSocketPointer(reg)) {
+    checkSocketAccess(env, regno, off, size, write);
+    if (valueRegno >= 0) markUnknown(regs[valueRegno]);
   } else {
     reject(env, `R${regno} invalid mem access '${regTypeName(reg)}'`);
   }
@@ -321,7 +338,7 @@ export function checkMemAccess(env: VerifierEnv, regno: number, off: number, siz
 
 /** An unknown scalar, for callers that need a fresh register. */
 export function unknownScalar(): RegState {
-  const r: RegState = { type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, refObjId: 0, varOff: TNUM_UNKNOWN, smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, precise: false };
+  const r: RegState = { type: 'scalar', maybeNull: false, off: 0, frameno: 0, id: 0, range: 0, map: -1, memSize: 0, refObjId: 0, btf: null, typeFlags: 0, varOff: TNUM_UNKNOWN, smin: 0n, smax: 0n, umin: 0n, umax: 0n, s32min: 0n, s32max: 0n, u32min: 0n, u32max: 0n, precise: false };
   markUnknown(r);
   return r;
 }

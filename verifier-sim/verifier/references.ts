@@ -56,14 +56,18 @@ export function releaseReference(s: VerifierState, id: number): boolean {
  */
 export function checkReferenceLeak(env: VerifierEnv, prefix: string): void {
   const s = env.cur;
-  if (s.callers.length > 0 || s.refs.length === 0) return;
-  const lines = s.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
-  throw new RejectError(lines[0], env.insnIdx, [...lines.slice(1), `${prefix} would lead to reference leak`]);
+  if (s.callers.length > 0) return;
+  if (s.refs.length > 0) {
+    const lines = s.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+    throw new RejectError(lines[0], env.insnIdx, [...lines.slice(1), `${prefix} would lead to reference leak`]);
+  }
+  if (s.activeRcuLock) throw new RejectError(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`, env.insnIdx);
 }
 
-/** The ` refs=2,5` tail `print_verifier_state` appends when references are held (empty otherwise). */
-export function formatRefs(refs: readonly AcquiredRef[]): string {
-  return refs.length === 0 ? '' : ` refs=${refs.map((r) => r.id).join(',')}`;
+/** The ` refs=2,5` tail `print_verifier_state` appends when references are held, then ` cb` when `frame` is a callback's (`in_callback_fn`). */
+export function formatRefs(refs: readonly AcquiredRef[], frame: { readonly callbackRange: unknown } | null = null): string {
+  const cb = frame !== null && frame.callbackRange !== null ? ' cb' : '';
+  return (refs.length === 0 ? '' : ` refs=${refs.map((r) => r.id).join(',')}`) + cb;
 }
 
 /** `refsafe`: the same number of references, their ids consistently mapped by `checkIds`. */

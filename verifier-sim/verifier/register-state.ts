@@ -9,6 +9,7 @@
  */
 
 import { TNUM_UNKNOWN, U32_MAX, U64_MAX, type Tnum } from './tnum.js';
+import { typeFlagsPrefix, type BtfPointee } from './btf-pointee.js';
 
 /** Register types the simulator tracks (the kernel's `enum bpf_reg_type`, base types). */
 export type RegType =
@@ -23,8 +24,13 @@ export type RegType =
   | 'pkt_end'
   | 'sock_common'
   | 'sock'
+  | 'tcp_sock'
+  | 'xdp_sock'
   | 'mem'
-  | 'ringbuf_mem';
+  | 'ringbuf_mem'
+  | 'btf_id'
+  | 'func'
+  | 'map_key';
 
 /** The kernel's S64_MIN, S64_MAX, S32_MIN, S32_MAX. */
 export const S64_MIN = -(1n << 63n);
@@ -49,12 +55,16 @@ export interface RegState {
   id: number;
   /** Packet pointers: bytes known in bounds after `off` (negative: at/beyond pkt_end markers). */
   range: number;
-  /** Map pointers and map values: index of the map in the program's map list. */
+  /** Map pointers, map keys and map values: index of the map in the program's map list; `func` (PTR_TO_FUNC): the subprogram's first slot. */
   map: number;
   /** Size of the memory a `mem` or `ringbuf_mem` pointer points to. */
   memSize: number;
   /** `ref_obj_id`: the acquired reference this pointer holds (0 = none); released with it. */
   refObjId: number;
+  /** `PTR_TO_BTF_ID`: the kernel type pointed to (`btf`, `btf_id`); null otherwise. */
+  btf: BtfPointee | null;
+  /** Type flags other than PTR_MAYBE_NULL ({@link TypeFlag} bits: trusted, rcu, untrusted, rdonly, …). */
+  typeFlags: number;
   /** Known and unknown bits. */
   varOff: Tnum;
   /** Signed 64-bit minimum. */
@@ -92,6 +102,8 @@ export function notInit(): RegState {
     map: -1,
     memSize: 0,
     refObjId: 0,
+    btf: null,
+    typeFlags: 0,
     varOff: TNUM_UNKNOWN,
     smin: S64_MIN,
     smax: S64_MAX,
@@ -131,6 +143,8 @@ export function copyReg(r: RegState): RegState {
     map: r.map,
     memSize: r.memSize,
     refObjId: r.refObjId,
+    btf: r.btf,
+    typeFlags: r.typeFlags,
     varOff: r.varOff,
     smin: r.smin,
     smax: r.smax,
@@ -154,8 +168,13 @@ export function isPacketPointerAny(r: RegState): boolean {
   return r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end';
 }
 
-/** The type name as the kernel's `reg_type_str()` prints it: `map_value_or_null`, `fp`, … */
-export function regTypeName(r: { type: RegType; maybeNull: boolean }): string {
+/**
+ * The type name as the kernel's `reg_type_str()` prints it: `map_value_or_null`, `fp`,
+ * `trusted_ptr_`, `ptr_or_null_`, `rdonly_untrusted_mem`, …
+ */
+export function regTypeName(r: { type: RegType; maybeNull: boolean; typeFlags?: number }): string {
+  if (r.type === 'btf_id') return `${typeFlagsPrefix(r.typeFlags ?? 0)}ptr_${r.maybeNull ? 'or_null_' : ''}`;
   const base = r.type === 'not_init' ? '?' : r.type;
-  return r.maybeNull ? `${base}_or_null` : base;
+  const name = r.typeFlags ? typeFlagsPrefix(r.typeFlags) + base : base;
+  return r.maybeNull ? `${name}_or_null` : name;
 }

@@ -6,7 +6,7 @@
  */
 
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, type RegState } from './register-state.js';
-import { boundsSync, coerceToSize, mark32Known, mark32Unbounded, mark64Unbounded, markUnbounded, markUnknown, setKnown, updateBounds, zext32To64 } from './scalar-bounds.js';
+import { SMALL_CONSTANTS, boundsSync, coerceToSize, mark32Known, mark32Unbounded, mark64Unbounded, markUnbounded, markUnknown, setKnown, setKnownSmall, updateBounds, zext32To64 } from './scalar-bounds.js';
 import { U32_MAX, U64_MAX, tnumAdd, tnumBswap, tnumAnd, tnumArshift, tnumConst, tnumIsConst, tnumLshift, tnumMul, tnumNeg, tnumOr, tnumRshift, tnumSub, tnumSubreg, tnumSubregIsConst, tnumXor } from './tnum.js';
 
 /** ALU operations whose ranges are tracked. */
@@ -335,7 +335,16 @@ export function scalarAlu(d: RegState, src: RegState, op: ScalarAluOp, width: 32
   }
   if (tnumIsConst(d.varOff) && tnumIsConst(src.varOff) && op !== 'other') {
     // Both operands known: the kernel's range arithmetic ends at the exact result.
-    setKnown(d, constResult(d.varOff.value, src.varOff.value, op, width));
+    const a = d.varOff.value;
+    const b = src.varOff.value;
+    if (op === 'add' && a < 0x40000000n && b < 0x40000000n) {
+      // Small non-negative sums (loop counters) need no bigint arithmetic.
+      const sum = Number(a) + Number(b);
+      if (sum < SMALL_CONSTANTS) setKnownSmall(d, sum);
+      else setKnown(d, BigInt(sum));
+      return;
+    }
+    setKnown(d, constResult(a, b, op, width));
     return;
   }
   const alu32 = width === 32;
@@ -452,6 +461,8 @@ export function constReg(v: bigint): RegState {
     map: -1,
     memSize: 0,
     refObjId: 0,
+    btf: null,
+    typeFlags: 0,
     varOff: tnumConst(u),
     smin: s64(u),
     smax: s64(u),

@@ -20,17 +20,66 @@ import {
   tnumRange,
   tnumSubreg,
   tnumWithSubreg,
+  type Tnum,
 } from './tnum.js';
 
-const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
-const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
-const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
+// Width conversions return values already in range unchanged: comparing bigints allocates
+// nothing, a conversion allocates a new bigint (this is the hottest arithmetic of the verifier).
+/** Mask of the high 32 bits of a u64. */
+const HIGH32 = U64_MAX ^ U32_MAX;
+const s64 = (x: bigint): bigint => (x >= S64_MIN && x <= S64_MAX ? x : BigInt.asIntN(64, x));
+const u64 = (x: bigint): bigint => (x >= 0n && x <= U64_MAX ? x : BigInt.asUintN(64, x));
+const s32 = (x: bigint): bigint => (x >= S32_MIN && x <= S32_MAX ? x : BigInt.asIntN(32, x));
+const u32 = (x: bigint): bigint => (x >= 0n && x <= U32_MAX ? x : BigInt.asUintN(32, x));
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
+/** Constants below this share their bigint and tnum objects (see {@link smallConstant}). */
+export const SMALL_CONSTANTS = 4096;
+const smallValues: bigint[] = Array.from({ length: SMALL_CONSTANTS }, (_, i) => BigInt(i));
+const smallTnums: Tnum[] = smallValues.map((v) => tnumConst(v));
+
+/**
+ * The shared bigint of a constant in [0, {@link SMALL_CONSTANTS}): bigints and tnums are never
+ * mutated, so registers holding the same small constant can share them (no allocation).
+ */
+export function smallConstant(n: number): bigint {
+  return smallValues[n];
+}
+
+/** Like {@link setKnown} for a constant `n` in [0, {@link SMALL_CONSTANTS}): every bound the same shared bigint. */
+export function setKnownSmall(r: RegState, n: number): void {
+  const v = smallValues[n];
+  r.varOff = smallTnums[n];
+  r.smin = v;
+  r.smax = v;
+  r.umin = v;
+  r.umax = v;
+  r.s32min = v;
+  r.s32max = v;
+  r.u32min = v;
+  r.u32max = v;
+}
+
 /** Sets every bound of `r` to the constant `imm` (`___mark_reg_known`). */
 export function setKnown(r: RegState, imm: bigint): void {
+  if (imm >= 0n && imm <= 0x7fffffffn) {
+    // Every view of a non-negative s32 constant is the constant itself: no conversions.
+    if (imm < 4096n) {
+      setKnownSmall(r, Number(imm));
+      return;
+    }
+    r.varOff = { value: imm, mask: 0n };
+    r.smin = imm;
+    r.smax = imm;
+    r.umin = imm;
+    r.umax = imm;
+    r.s32min = imm;
+    r.s32max = imm;
+    r.u32min = imm;
+    r.u32max = imm;
+    return;
+  }
   const v = u64(imm);
   const signed = s64(v);
   const low = u32(v);
@@ -56,6 +105,8 @@ export function markKnown(r: RegState, imm: bigint): void {
   r.map = -1;
   r.memSize = 0;
   r.refObjId = 0;
+  r.btf = null;
+  r.typeFlags = 0;
   r.precise = false;
   setKnown(r, imm);
 }
@@ -101,6 +152,8 @@ export function markUnknown(r: RegState): void {
   r.map = -1;
   r.memSize = 0;
   r.refObjId = 0;
+  r.btf = null;
+  r.typeFlags = 0;
   r.precise = false;
   r.varOff = TNUM_UNKNOWN;
   markUnbounded(r);
@@ -182,13 +235,18 @@ function deduce64(r: RegState): void {
   }
 }
 
+/** The high 32 bits of a u64 with the low half replaced by `low` (values below 2^32 need no arithmetic). */
+function withLow32(x: bigint, low: bigint): bigint {
+  return x >= 0n && x <= U32_MAX ? low : (x & HIGH32) | low;
+}
+
 function deduceMixed(r: RegState): void {
-  const newUmin = (r.umin & ~0xffffffffn) | r.u32min;
-  const newUmax = (r.umax & ~0xffffffffn) | r.u32max;
+  const newUmin = withLow32(r.umin, r.u32min);
+  const newUmax = withLow32(r.umax, r.u32max);
   r.umin = max(r.umin, newUmin);
   r.umax = min(r.umax, newUmax);
-  const newSmin = s64((u64(r.smin) & ~0xffffffffn) | r.u32min);
-  const newSmax = s64((u64(r.smax) & ~0xffffffffn) | r.u32max);
+  const newSmin = s64(withLow32(u64(r.smin), r.u32min));
+  const newSmax = s64(withLow32(u64(r.smax), r.u32max));
   r.smin = max(r.smin, newSmin);
   r.smax = min(r.smax, newSmax);
   if (r.s32min >= 0n && r.smin >= S32_MIN && r.smax <= S32_MAX) {
@@ -215,9 +273,13 @@ function boundOffset(r: RegState): void {
 /** Makes tnum and bounds agree (`reg_bounds_sync`). */
 export function boundsSync(r: RegState): void {
   updateBounds(r);
-  deduce(r);
-  deduce(r);
-  deduce(r);
+  // The kernel deduces three times; a pass that changes nothing has reached the fixpoint, and
+  // further passes (a pure function of the same fields) would change nothing either.
+  for (let pass = 0; pass < 3; pass++) {
+    const { varOff, smin, smax, umin, umax, s32min, s32max, u32min, u32max } = r;
+    deduce(r);
+    if (r.varOff === varOff && r.smin === smin && r.smax === smax && r.umin === umin && r.umax === umax && r.s32min === s32min && r.s32max === s32max && r.u32min === u32min && r.u32max === u32max) break;
+  }
   boundOffset(r);
   updateBounds(r);
 }

@@ -15,6 +15,8 @@ export const StackByte = {
   SPILL: 1,
   MISC: 2,
   ZERO: 3,
+  /** `STACK_ITER`: part of an open-coded iterator (see iterator-num.ts). */
+  ITER: 4,
 } as const;
 /** One of {@link StackByte}. */
 export type StackByte = (typeof StackByte)[keyof typeof StackByte];

@@ -29,6 +29,8 @@ function regEqual(o: RegState, c: RegState): boolean {
     o.map === c.map &&
     o.memSize === c.memSize &&
     o.frameno === c.frameno &&
+    o.typeFlags === c.typeFlags &&
+    o.btf?.id === c.btf?.id &&
     tnumEquals(o.varOff, c.varOff) &&
     o.smin === c.smin &&
     o.smax === c.smax &&
@@ -45,7 +47,7 @@ function regEqual(o: RegState, c: RegState): boolean {
 function regSafe(o: RegState, c: RegState, exact: boolean, ids: IdMap): boolean {
   if (exact) return regEqual(o, c) && checkIds(o.id, c.id, ids) && checkIds(o.refObjId, c.refObjId, ids);
   if (o.type === 'not_init') return true;
-  if (o.type !== c.type || o.maybeNull !== c.maybeNull) return false;
+  if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.typeFlags !== c.typeFlags) return false;
   switch (o.type) {
     case 'scalar':
       return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
@@ -116,6 +118,8 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: IdMap, liv
     if (os.types[7] === StackByte.SPILL) {
       if (cs === undefined || !regSafe(os.spilled, cs.spilled, exact, ids)) return false;
     }
+    // STACK_ITER: same state and reference; the depth does not count (it only feeds the loop check).
+    if (os.types[7] === StackByte.ITER && (cs === undefined || os.spilled.range !== cs.spilled.range || !checkIds(os.spilled.refObjId, cs.spilled.refObjId, ids))) return false;
   }
   if (exact && c.stack.length !== o.stack.length) {
     for (let spi = o.stack.length; spi < c.stack.length; spi++) {
@@ -131,14 +135,14 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: IdMap, liv
  * `liveStack` slots count.
  */
 export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[] | null, liveStack: bigint, exact: boolean): boolean {
-  if (old.callers.length !== cur.callers.length) return false;
+  if (old.callers.length !== cur.callers.length || old.activeRcuLock !== cur.activeRcuLock) return false;
   const ids = resetIds();
   if (!refsSafe(old.refs, cur.refs, (o, c) => checkIds(o, c, ids))) return false;
   // Caller frames: same call sites; compared in full (their liveness is not tracked).
   for (let f = 0; f < old.callers.length; f++) {
     const o = old.callers[f];
     const c = cur.callers[f];
-    if (o.callsite !== c.callsite) return false;
+    if (o.callsite !== c.callsite || o.callbackDepth > c.callbackDepth) return false;
     const mask = live === null ? 0x7ff : live[f];
     for (let r = 0; r <= 10; r++) {
       if (!exact && (mask & (1 << r)) === 0) continue;
@@ -146,7 +150,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
     }
     if (!stackSafe(o, c, exact, ids, -1n)) return false;
   }
-  if (old.callsite !== cur.callsite) return false;
+  if (old.callsite !== cur.callsite || old.callbackDepth > cur.callbackDepth) return false;
   const mask = live === null ? 0x7ff : live[live.length - 1];
   for (let r = 0; r <= 10; r++) {
     if (!exact && (mask & (1 << r)) === 0) continue;

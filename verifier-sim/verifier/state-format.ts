@@ -7,7 +7,8 @@
 
 import type { MapInfo } from './verifier-env.js';
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, baseId, hasAddConst, regTypeName, type RegState } from './register-state.js';
-import type { StackSlot } from './stack-state.js';
+import { StackByte, type StackSlot } from './stack-state.js';
+import { formatIterSlot } from './iterator-num.js';
 import { U32_MAX, U64_MAX, tnumIsConst, tnumIsUnknown, tnumToString } from './tnum.js';
 import type { FrameState } from './verifier-state.js';
 
@@ -61,10 +62,11 @@ export function formatReg(r: RegState, maps: readonly MapInfo[], frameno = 0): s
   let s = prefix + regTypeName(r);
   if (r.type === 'fp' && r.frameno !== frameno) s += `[${r.frameno}]`;
   if (r.type === 'fp' && tnumIsConst(r.varOff)) return s + snum(BigInt.asIntN(64, r.varOff.value) + BigInt(r.off));
+  if (r.type === 'btf_id' && r.btf !== null) s += r.btf.name;
   const attrs: string[] = [];
   if (r.id !== 0) attrs.push(hasAddConst(r.id) ? `id=${baseId(r.id)}${r.off < 0 ? r.off : `+${r.off}`}` : `id=${r.id}`);
   if (r.refObjId !== 0) attrs.push(`ref_obj_id=${r.refObjId}`);
-  if ((r.type === 'map_ptr' || r.type === 'map_value') && r.map >= 0 && r.map < maps.length) attrs.push(`ks=${maps[r.map].keySize},vs=${maps[r.map].valueSize}`);
+  if ((r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'map_key') && r.map >= 0 && r.map < maps.length) attrs.push(`ks=${maps[r.map].keySize},vs=${maps[r.map].valueSize}`);
   if (r.type !== 'scalar' && r.off !== 0) attrs.push(`off=${snum(BigInt(r.off))}`);
   if (r.type === 'pkt' || r.type === 'pkt_meta') // `range` is an int printed as a u64: the pkt_end markers (-1, -2) show sign-extended.
     attrs.push(`r=${unum(BigInt.asUintN(64, BigInt(r.range)))}`);
@@ -88,6 +90,7 @@ function formatSlot(spi: number, slot: StackSlot, maps: readonly MapInfo[], fram
   }
   if (!valid) return null;
   const off = (-spi - 1) * 8;
+  if (slot.types[7] === StackByte.ITER) return slot.spilled.refObjId === 0 ? null : formatIterSlot(spi, slot);
   if (slot.types[7] === 1) {
     const j = slot.types.indexOf(1);
     return ` fp${off}=${types.slice(0, j)}${formatReg(slot.spilled, maps, frameno)}`;

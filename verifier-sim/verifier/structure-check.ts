@@ -12,6 +12,8 @@ import { opcodeInTable } from './opcode-table.js';
 import { isLdImm64, type Slot } from './program-slots.js';
 import type { MapInfo } from './verifier-env.js';
 import { RejectError } from './verifier-error.js';
+import { isSyncCallbackCall } from './callbacks.js';
+import { checkFuncInfoEarly, checkFuncInfoLayout, type FuncInfo } from './func-info.js';
 
 /** What the structural pass learned about the program. */
 export interface ProgramShape {
@@ -147,6 +149,8 @@ function checkCfg(slots: readonly Slot[], prune: Set<number>): void {
     if (cls !== JMP && cls !== JMP32) return push(t, t + (isLdImm64(s) ? 2 : 1), FALLTHROUGH);
     const op = s.code & 0xf0;
     if (op === EXIT) return DONE;
+    // mark_calls_callback: a callback-calling helper call is a prune point (forced checkpoint).
+    if (op === CALL && isSyncCallbackCall(s)) prune.add(t);
     if (op === CALL) return visitCall(t, s.src === 1);
     if (op === 0x00) {
       if ((s.code & 0x08) !== 0) throw new RejectError('BPF_JA uses reserved fields', t);
@@ -183,11 +187,13 @@ function checkCfg(slots: readonly Slot[], prune: Set<number>): void {
  * first violation, in the kernel's order. `onSubprogs` sees the subprogram starts as soon as
  * they are known (the level-2 log prints them as `func#N @start`).
  */
-export function checkStructure(slots: readonly Slot[], maps: readonly MapInfo[], onSubprogs?: (starts: readonly number[]) => void): ProgramShape {
+export function checkStructure(slots: readonly Slot[], maps: readonly MapInfo[], onSubprogs?: (starts: readonly number[]) => void, funcInfo: readonly FuncInfo[] = []): ProgramShape {
   if (slots.length === 0) throw new RejectError('empty program', null);
+  checkFuncInfoEarly(funcInfo);
   const subprogs = findSubprogs(slots);
   onSubprogs?.(subprogs);
   checkSubprogs(slots, subprogs);
+  checkFuncInfoLayout(funcInfo, subprogs);
   checkLdImm64(slots, maps);
   const prunePoints = new Set<number>();
   checkCfg(slots, prunePoints);

@@ -4,6 +4,9 @@
  * @module
  */
 
+import type { KernelBtfSource } from './kernel-btf.js';
+import type { FuncInfo } from './func-info.js';
+
 /** A map the program refers to: `ld_imm64` with `src` 1 or 5 names `maps[imm]`. */
 export interface MapSpec {
   /** Map type: the kernel's lower-case name without prefix (`hash`, `array`) or its number. */
@@ -26,6 +29,11 @@ export interface VerifyOptions {
   readonly expectedAttachType?: string | number | null;
   /** License string; GPL-only helpers need a GPL-compatible one. Defaults to `GPL`. */
   readonly license?: string;
+  /**
+   * `attach_btf_id`: for `tracing` programs with expected attach type `trace_raw_tp` (tp_btf),
+   * the id of the `btf_trace_<tracepoint>` typedef in the kernel BTF ({@link btf}).
+   */
+  readonly attachBtfId?: number;
   /** Maps referred to by `ld_imm64` map references, by index. */
   readonly maps?: readonly MapSpec[];
   /**
@@ -34,6 +42,20 @@ export interface VerifyOptions {
    * it, which can decide branches. Unknown (no bound) when omitted.
    */
   readonly possibleCpus?: number;
+  /**
+   * The target kernel's BTF (`/sys/kernel/btf/vmlinux`): decoded, raw bytes, or a function
+   * returning either, called only when the program needs BTF (a `PTR_TO_BTF_ID` helper result,
+   * a kfunc call). Without it such programs are rejected as by a kernel without
+   * `CONFIG_DEBUG_INFO_BTF`.
+   */
+  readonly btf?: KernelBtfSource;
+  /**
+   * BTF func_info of the program as it is loaded (`func_info` of `BPF_PROG_LOAD`): one record per
+   * subprogram with its first instruction, `FUNC` type id and linkage. Needed by programs with
+   * callbacks (`ld_imm64` of a subprogram address for `bpf_loop`, `bpf_for_each_map_elem`); checked
+   * against the subprogram layout as the kernel checks it.
+   */
+  readonly funcInfo?: readonly FuncInfo[];
   /** 0: no log; 1: the kernel's level-1 log; 2: every path with states. Defaults to 0. */
   readonly logLevel?: 0 | 1 | 2;
 }

@@ -5,11 +5,14 @@
  * @module
  */
 
+import type { RejectError } from './verifier-error.js';
 import type { Slot } from './program-slots.js';
+import type { FuncInfo } from './func-info.js';
 import type { Checkpoint, VerifierState } from './verifier-state.js';
 import type { RegState } from './register-state.js';
 import type { SccVisit } from './scc.js';
 import type { VerifierLog } from './verifier-log.js';
+import type { KernelBtf } from './kernel-btf.js';
 
 /** A map as the verifier needs it. */
 export interface MapInfo {
@@ -53,6 +56,12 @@ export interface VerifierEnv {
   readonly maps: readonly MapInfo[];
   /** The kernel's `nr_cpu_ids`, when known (bounds `bpf_get_smp_processor_id()`). */
   readonly possibleCpus: number | null;
+  /** BTF func_info records (one per subprogram), or null when the program has none. */
+  readonly funcInfo: readonly FuncInfo[] | null;
+  /** The kernel's BTF, resolved on first use (BTF-id pointers, kfunc calls). */
+  readonly kernelBtf: KernelBtf;
+  /** `attach_btf_id` of tracing programs, or null. */
+  readonly attachBtfId: number | null;
   /** Prune points from the CFG walk (1 at a prune point, by slot). */
   readonly prunePoints: Uint8Array;
   /** Per slot, the constant register of its immediate operand once built (see {@link immediateReg}). */
@@ -105,6 +114,12 @@ export interface VerifierEnv {
   prevLogPos: number;
   /** Length of the last instruction line including its newline (`prev_insn_print_pos`). */
   prevInsnPrintPos: number;
+  /**
+   * An error the kernel reports only after a successful walk, when `convert_ctx_accesses`
+   * rewrites the program (e.g. a socket field read whose conversion fails): the first such
+   * instruction's. Thrown by `verify` once the walk accepted.
+   */
+  conversionError?: RejectError;
 }
 
 /** Marks register `regno` as touched (`mark_reg_scratched`). */

@@ -8,6 +8,7 @@
 
 import { copyReg, notInit, type RegState } from './register-state.js';
 import { copySlot, emptySlot, type StackSlot } from './stack-state.js';
+import type { CallbackRange } from './callbacks.js';
 
 /** A stored state at a prune point, counting the paths still running below it. */
 export interface Checkpoint {
@@ -45,6 +46,10 @@ export interface FrameState {
   allocatedStack: number;
   /** The call instruction that entered this frame (-1 for the main program). */
   callsite: number;
+  /** Callback visits queued from this frame since its last callback-calling helper call returned (`callback_depth`). */
+  callbackDepth: number;
+  /** A callback's frame: the range R0 must be in at its exit (`in_callback_fn`, `callback_ret_range`); null otherwise. */
+  callbackRange: CallbackRange | null;
 }
 
 /** One path's state; copied on every branch. The fields of {@link FrameState} are the innermost frame. */
@@ -53,12 +58,16 @@ export interface VerifierState extends FrameState {
   callers: FrameState[];
   /** Nearest checkpoint above this path. */
   parent: Checkpoint | null;
+  /** Callback visits queued on this path (`callback_unroll_depth`). */
+  callbackUnrollDepth: number;
   /** `may_goto` fall-throughs taken on this path (`may_goto_depth`). */
   mayGotoDepth: number;
   /** Checkpoints above this state on its path (`dfs_depth`). */
   dfsDepth: number;
   /** Acquired references not released yet, oldest first (never mutated: replaced on change, so copies share it). */
   refs: readonly AcquiredRef[];
+  /** Inside `bpf_rcu_read_lock()` … `bpf_rcu_read_unlock()` (`active_rcu_lock`). */
+  activeRcuLock: boolean;
 }
 
 /** The frame a stack pointer with `frameno` points into. */
@@ -76,18 +85,19 @@ function copyFrame(f: FrameState): FrameState {
   for (let i = 0; i < 11; i++) regs.push(copyReg(f.regs[i]));
   const stack: StackSlot[] = [];
   for (let i = 0; i < f.stack.length; i++) stack.push(copySlot(f.stack[i]));
-  return { regs, stack, allocatedStack: f.allocatedStack, callsite: f.callsite };
+  return { regs, stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange };
 }
 
 /** The entry state: R1 = ctx, R10 = frame pointer, everything else NOT_INIT. */
 export function initialState(): VerifierState {
   const regs: RegState[] = [];
   for (let i = 0; i <= 10; i++) regs.push(notInit());
-  regs[1] = { ...notInit(), type: 'ctx' };
+  // Field by field: a spread would give these registers hidden classes of their own.
+  regs[1].type = 'ctx';
   zeroBounds(regs[1]);
-  regs[10] = { ...notInit(), type: 'fp' };
+  regs[10].type = 'fp';
   zeroBounds(regs[10]);
-  return { regs, stack: [], allocatedStack: 0, callsite: -1, callers: [], parent: null, mayGotoDepth: 0, dfsDepth: 0, refs: [] };
+  return { regs, stack: [], allocatedStack: 0, callsite: -1, callbackDepth: 0, callbackRange: null, callers: [], parent: null, callbackUnrollDepth: 0, mayGotoDepth: 0, dfsDepth: 0, refs: [], activeRcuLock: false };
 }
 
 /** Sets the scalar part to the constant 0 (pointers start with no variable offset). */
@@ -138,27 +148,85 @@ function isPristineNotInit(r: RegState): boolean {
   );
 }
 
-function snapshotFrame(f: FrameState): FrameState {
-  const regs: RegState[] = [];
-  for (let i = 0; i < 11; i++) regs.push(snapshotReg(f.regs[i]));
-  const stack: StackSlot[] = [];
+/** Every {@link RegState} field: adding one fails type checking here until {@link sameReg} compares it. */
+const SAME_REG_COMPARES: Record<keyof RegState, true> = {
+  type: true, maybeNull: true, off: true, frameno: true, id: true, range: true, map: true, memSize: true, refObjId: true, btf: true, typeFlags: true,
+  varOff: true, smin: true, smax: true, umin: true, umax: true, s32min: true, s32max: true, u32min: true, u32max: true, precise: true,
+};
+void SAME_REG_COMPARES;
+
+/** Whether `a` and `b` are equal in every field (so a snapshot may share `a` for `b`). */
+function sameReg(a: RegState, b: RegState): boolean {
+  return (
+    a === b ||
+    (a.type === b.type &&
+      a.maybeNull === b.maybeNull &&
+      a.off === b.off &&
+      a.frameno === b.frameno &&
+      a.id === b.id &&
+      a.range === b.range &&
+      a.map === b.map &&
+      a.memSize === b.memSize &&
+      a.refObjId === b.refObjId &&
+      a.btf === b.btf &&
+      a.typeFlags === b.typeFlags &&
+      a.precise === b.precise &&
+      a.varOff.value === b.varOff.value &&
+      a.varOff.mask === b.varOff.mask &&
+      a.smin === b.smin &&
+      a.smax === b.smax &&
+      a.umin === b.umin &&
+      a.umax === b.umax &&
+      a.s32min === b.s32min &&
+      a.s32max === b.s32max &&
+      a.u32min === b.u32min &&
+      a.u32max === b.u32max)
+  );
+}
+
+function sameTypes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 8; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A snapshot of `f`; registers and stack slots equal to those of `prev` (an older snapshot of the same frame) are shared with it. */
+function snapshotFrame(f: FrameState, prev: FrameState | null): FrameState {
+  const regs = new Array<RegState>(11);
+  for (let i = 0; i < 11; i++) {
+    const r = f.regs[i];
+    const old = prev === null ? null : prev.regs[i];
+    regs[i] = old !== null && sameReg(old, r) ? old : snapshotReg(r);
+  }
+  const stack = new Array<StackSlot>(f.stack.length);
   for (let i = 0; i < f.stack.length; i++) {
     const slot = f.stack[i];
-    stack.push({ types: slot.types.slice(), spilled: snapshotReg(slot.spilled) });
+    const old = prev !== null && i < prev.stack.length ? prev.stack[i] : null;
+    if (old !== null && sameTypes(old.types, slot.types) && sameReg(old.spilled, slot.spilled)) stack[i] = old;
+    else stack[i] = { types: slot.types.slice(), spilled: snapshotReg(slot.spilled) };
   }
-  return { regs, stack, allocatedStack: f.allocatedStack, callsite: f.callsite };
+  return { regs, stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange };
 }
 
 /**
  * A copy of `s` for a checkpoint: states stored at prune points are only compared and printed,
- * never modified, so their NOT_INIT registers can share one object (fewer allocations on
- * loop-heavy programs, where thousands of checkpoints stay alive).
+ * never modified, so their NOT_INIT registers can share one object, and registers and stack
+ * slots that equal those of `prev` (the previous checkpoint on the path, when its frames have
+ * the same call sites) are shared with it (fewer allocations and less for the garbage collector
+ * to copy on branch- and loop-heavy programs, where thousands of checkpoints stay alive).
  */
-export function snapshotState(s: VerifierState): VerifierState {
-  const f = snapshotFrame(s);
+export function snapshotState(s: VerifierState, prev: VerifierState | null = null): VerifierState {
+  const alike = prev !== null && sameFrames(prev, s);
+  const f = snapshotFrame(s, alike ? prev : null);
   const callers: FrameState[] = [];
-  for (const c of s.callers) callers.push(snapshotFrame(c));
-  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs };
+  for (let i = 0; i < s.callers.length; i++) callers.push(snapshotFrame(s.callers[i], alike ? prev.callers[i] : null));
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock };
+}
+
+/** Whether `a` and `b` have the same frames (depth and call sites). */
+function sameFrames(a: VerifierState, b: VerifierState): boolean {
+  if (a.callers.length !== b.callers.length || a.callsite !== b.callsite) return false;
+  for (let i = 0; i < a.callers.length; i++) if (a.callers[i].callsite !== b.callers[i].callsite) return false;
+  return true;
 }
 
 /** A deep copy of `s` (same parent). */
@@ -166,7 +234,7 @@ export function copyState(s: VerifierState): VerifierState {
   const f = copyFrame(s);
   const callers: FrameState[] = [];
   for (const c of s.callers) callers.push(copyFrame(c));
-  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callers, parent: s.parent, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs };
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock };
 }
 
 /** Grows the stack to at least `size` bytes (`grow_stack_state`). */

@@ -24,6 +24,7 @@ import { checkCondJump } from './jump-check.js';
 import { liveRegisters } from './live-registers.js';
 import { liveStackSlots } from './live-stack.js';
 import { checkMemAccess } from './memory-access.js';
+import { isSocketPointer } from './socket-pointers.js';
 import { toSlots, type Slot } from './program-slots.js';
 import { checkReadable, checkWritable } from './register-access.js';
 import { copyReg, regTypeName, type RegState } from './register-state.js';
@@ -39,8 +40,22 @@ import { printInsnState, stateScratched } from './insn-state-log.js';
 import { formatState } from './state-format.js';
 import { RejectError } from './verifier-error.js';
 import { VerifierLog } from './verifier-log.js';
+import { KernelBtf } from './kernel-btf.js';
+import { checkKfuncCall, checkKfuncCallsAfterWalk, checkKfuncCallsAtLoad, kfuncName, kfuncParamCount, kfuncSyntax } from './kfunc-call.js';
+import { isIterNextCall, iterActiveAt, iterActiveDepthsDiffer } from './iterator-num.js';
+import { checkTracingAttach } from './tracing-context.js';
+import { checkCallbackReturn, checkPseudoFuncLoad, isSyncCallbackCall, widenAfterCallback } from './callbacks.js';
+import { linkageAt } from './func-info.js';
 import { initialState, snapshotState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
 import { notInit } from './register-state.js';
+
+/**
+ * One log that lives as long as the module: V8 reaches a class's final hidden class only through
+ * weak transitions, so when no log is alive at a full GC that hidden class dies and every
+ * function optimised for it is deoptimised ("weak objects"), making the next run several times
+ * slower. Keeping one instance keeps the hidden class.
+ */
+export const LOG_SHAPE_ANCHOR = new VerifierLog(0);
 
 /** `BPF_COMPLEXITY_LIMIT_INSNS`. */
 export const COMPLEXITY_LIMIT = 1_000_000;
@@ -66,9 +81,10 @@ function checkLdImm(env: VerifierEnv, slot: Slot, next: Slot): void {
     markKnown(dst, (BigInt(next.imm >>> 0) << 32n) | BigInt(slot.imm >>> 0));
     return;
   }
-  // BPF_PSEUDO_FUNC needs BTF func_info, which verify() is never given (callbacks are not
-  // simulated): the kernel rejects such a load at this instruction with this message.
-  if (slot.src === 4) reject(env, 'missing btf func_info');
+  if (slot.src === 4) {
+    checkPseudoFuncLoad(env, slot, dst);
+    return;
+  }
   markKnown(dst, 0n);
   zeroBounds(dst);
   dst.map = slot.imm;
@@ -126,7 +142,7 @@ function checkAtomic(env: VerifierEnv, slot: Slot): void {
   checkReadable(env, slot.dst);
   if (imm === 0xf1) checkReadable(env, 0);
   const dst = regs[slot.dst];
-  if (dst.type === 'ctx' || dst.type === 'pkt' || dst.type === 'pkt_meta' || dst.type === 'sock' || dst.type === 'sock_common') reject(env, `BPF_ATOMIC stores into R${slot.dst} ${regTypeName(dst)} is not allowed`);
+  if (dst.type === 'ctx' || dst.type === 'pkt' || dst.type === 'pkt_meta' || isSocketPointer(dst)) reject(env, `BPF_ATOMIC stores into R${slot.dst} ${regTypeName(dst)} is not allowed`);
   let loadReg = -1;
   if ((imm & 1) !== 0) {
     loadReg = imm === 0xf1 ? 0 : slot.src;
@@ -149,23 +165,28 @@ const ALL_SLOTS = (1n << 64n) - 1n;
 function checkFuncCall(env: VerifierEnv, slot: Slot): number {
   const idx = env.insnIdx;
   const cur = env.cur;
+  // A global function is verified on its own and assumed valid at its calls (not modelled).
+  if (linkageAt(env.funcInfo, idx + slot.imm + 1) === 'global') reject(env, 'calls of global functions are not simulated');
   const depth = cur.callers.length;
   if (depth + 1 >= MAX_CALL_FRAMES) reject(env, `the call stack of ${depth + 2} frames is too deep`);
   const regs: RegState[] = [];
   for (let i = 0; i <= 10; i++) regs.push(i >= 1 && i <= 5 ? copyReg(cur.regs[i]) : notInit());
-  regs[10] = { ...notInit(), type: 'fp' as const, frameno: depth + 1 };
+  regs[10].type = 'fp';
+  regs[10].frameno = depth + 1;
   zeroBounds(regs[10]);
   scratchAll(env);
-  const caller: FrameState = { regs: cur.regs, stack: cur.stack, allocatedStack: cur.allocatedStack, callsite: cur.callsite };
+  const caller: FrameState = { regs: cur.regs, stack: cur.stack, allocatedStack: cur.allocatedStack, callsite: cur.callsite, callbackDepth: cur.callbackDepth, callbackRange: cur.callbackRange };
   for (let i = 0; i <= 5; i++) caller.regs[i] = notInit();
   cur.callers = [...cur.callers, caller];
   cur.regs = regs;
   cur.stack = [];
   cur.allocatedStack = 0;
   cur.callsite = idx;
+  cur.callbackDepth = 0;
+  cur.callbackRange = null;
   if (env.log.enabled) {
-    env.log.write(`caller:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs)}\n`);
-    env.log.write(`callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth + 1)}${formatRefs(cur.refs)}\n`);
+    env.log.write(`caller:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs, caller)}\n`);
+    env.log.write(`callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth + 1)}${formatRefs(cur.refs, cur)}\n`);
   }
   return idx + slot.imm + 1;
 }
@@ -177,17 +198,23 @@ function prepareFuncExit(env: VerifierEnv): number {
   if (r0.type === 'fp') reject(env, 'cannot return stack pointer to the caller');
   const depth = cur.callers.length;
   const caller = cur.callers[depth - 1];
-  caller.regs[0] = copyReg(r0);
-  const next = cur.callsite + 1;
+  // A callback returns to its helper call, which runs again (and may queue another visit).
+  const range = cur.callbackRange;
+  if (range !== null) checkCallbackReturn(env, range);
+  else caller.regs[0] = copyReg(r0);
+  const next = range !== null ? cur.callsite : cur.callsite + 1;
   if (env.log.enabled) {
-    env.log.write(`returning from callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs)}\n`);
-    env.log.write(`to caller at ${next}:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth - 1)}${formatRefs(cur.refs)}\n`);
+    env.log.write(`returning from callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs, cur)}\n`);
+    env.log.write(`to caller at ${next}:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth - 1)}${formatRefs(cur.refs, caller)}\n`);
   }
   cur.regs = caller.regs;
   cur.stack = caller.stack;
   cur.allocatedStack = caller.allocatedStack;
   cur.callsite = caller.callsite;
+  cur.callbackDepth = caller.callbackDepth;
+  cur.callbackRange = caller.callbackRange;
   cur.callers = cur.callers.slice(0, -1);
+  if (range !== null) widenAfterCallback(env, next);
   return next;
 }
 
@@ -235,7 +262,10 @@ function checkInsn(env: VerifierEnv): number {
           scratchReg(env, 0);
           return next;
         }
-        if (slot.src === 2) reject(env, 'kfunc calls are not simulated');
+        if (slot.src === 2) {
+          checkKfuncCall(env, slot);
+          return idx + 1;
+        }
         checkHelperCall(env, slot.imm);
         return idx + 1;
       }
@@ -272,7 +302,9 @@ function checkInsn(env: VerifierEnv): number {
 function isStateVisited(env: VerifierEnv, idx: number): boolean {
   const cur = env.cur;
   // is_force_checkpoint: may_goto always gets a checkpoint (iterator and callback calls too).
-  const force = isMayGoto(env.slots[idx]);
+  const callsCallback = isSyncCallbackCall(env.slots[idx]);
+  const iterNext = isIterNextCall(env.slots[idx], (id) => kfuncName(env.kernelBtf, id));
+  const force = callsCallback || iterNext || isMayGoto(env.slots[idx]);
   let addNew = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
   // The kernel hashes explored states by (insn ^ callsite) % prog_len; a bucket may hold other
   // instructions' states, which count towards max_states_per_insn but are not compared.
@@ -292,6 +324,15 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
       continue;
     }
     if (sl.branches > 0) {
+      if (iterNext) {
+        // An open-coded iterator loop converged: the next iteration equals an earlier one.
+        if (live === null) live = liveMasks(env, idx, cur);
+        if (statesEqual(sl.state, cur, live, env.liveStack[idx], false) && iterActiveAt(cur)) {
+          sl.hits++;
+          addBackedge(env, sl);
+          return true;
+        }
+      }
       if (force) {
         // A later may_goto iteration equal to an earlier one: the loop converged.
         if (live === null) live = liveMasks(env, idx, cur);
@@ -301,7 +342,15 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
           return true;
         }
       }
-      if (statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true) && sl.state.mayGotoDepth === cur.mayGotoDepth) {
+      if (callsCallback) {
+        // Another visit of a callback that ends in a state already seen at its call: converged.
+        if (live === null) live = liveMasks(env, idx, cur);
+        // Every stack slot counts: the callback reads the caller's stack through its ctx pointer.
+        if (statesEqual(sl.state, cur, live, -1n, false)) {
+          sl.hits++;
+          return true;
+        }
+      } else if (!iterNext && statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true) && !iterActiveDepthsDiffer(sl.state, cur) && sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
         const all = (1n << 64n) - 1n;
         throw new RejectError(`infinite loop detected at insn ${idx}`, idx, [`cur state:${formatState(cur, env.maps, 0x7ff, all)}${formatRefs(cur.refs)}`, `old state:${formatState(sl.state, env.maps, 0x7ff, all)}${formatRefs(sl.state.refs)}`]);
       }
@@ -339,7 +388,7 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
   // mark_all_scalars_imprecise: a privileged loader's new checkpoint starts without precision marks.
   for (const r of cur.regs) if (r.type === 'scalar') r.precise = false;
   for (const slot of cur.stack) if (slot.spilled.type === 'scalar') slot.spilled.precise = false;
-  const cp: Checkpoint = { insn: idx, state: snapshotState(cur), branches: 1, parent: cur.parent, hits: 0, misses: 0, evicted: false };
+  const cp: Checkpoint = { insn: idx, state: snapshotState(cur, cur.parent === null ? null : cur.parent.state), branches: 1, parent: cur.parent, hits: 0, misses: 0, evicted: false };
   maybeEnterScc(env, cp);
   cur.parent = cp;
   cur.dfsDepth = cp.state.dfsDepth + 1;
@@ -401,13 +450,20 @@ function addBackedge(env: VerifierEnv, sl: Checkpoint): void {
   updatePeakStates(env);
 }
 
+const liveMaskScratch: number[][] = [];
+
 /**
  * Registers that matter per frame when comparing states at `idx`: the current frame's live
  * registers, and for each caller the callee-saved registers live after its call returns.
  */
 function liveMasks(env: VerifierEnv, idx: number, cur: VerifierState): number[] {
   const depth = cur.callers.length;
-  const masks = new Array<number>(depth + 1);
+  // One reused array per depth: the masks are only read by the comparisons of this call.
+  let masks = liveMaskScratch[depth];
+  if (masks === undefined) {
+    masks = new Array<number>(depth + 1).fill(0);
+    liveMaskScratch[depth] = masks;
+  }
   for (let f = 0; f < depth; f++) {
     const callsite = f + 1 < depth ? cur.callers[f + 1].callsite : cur.callsite;
     const after = callsite + 1 < env.slots.length ? env.liveBefore[callsite + 1] : 0;
@@ -443,7 +499,7 @@ function printLiveRegisters(env: VerifierEnv): void {
     let regs = '';
     for (let r = 0; r < 10; r++) regs += (env.liveBefore[i] & (1 << r)) !== 0 ? String(r) : '.';
     const slot = env.slots[i];
-    log.write(`${scc !== 0 ? String(scc).padStart(3) : '   '} ${String(i).padStart(3)}: ${regs} ${formatKernel(slot as Instruction, undefined, env.slots[i + 1] as Instruction | undefined)}\n`);
+    log.write(`${scc !== 0 ? String(scc).padStart(3) : '   '} ${String(i).padStart(3)}: ${regs} ${formatKernel(slot as Instruction, kfuncSyntax(env, i), env.slots[i + 1] as Instruction | undefined)}\n`);
     if (slot.code === 0x18) i++;
   }
 }
@@ -465,12 +521,12 @@ function doCheck(env: VerifierEnv): void {
       if (log.enabled) log.write(doPrintState ? `\nfrom ${prevIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
       next = -1;
     } else {
-      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n, env.cur.callers.length)}${formatRefs(env.cur.refs)}\n`);
+      if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n, env.cur.callers.length)}${formatRefs(env.cur.refs, env.cur)}\n`);
       doPrintState = false;
       if (log.enabled) {
         if (stateScratched(env)) printInsnState(env);
         env.prevLogPos = log.position;
-        log.write(`${idx}: ${formatKernel(env.slots[idx] as Instruction, undefined, env.slots[idx + 1] as Instruction | undefined)}\n`);
+        log.write(`${idx}: ${formatKernel(env.slots[idx] as Instruction, kfuncSyntax(env), env.slots[idx + 1] as Instruction | undefined)}\n`);
         env.prevInsnPrintPos = log.position - env.prevLogPos;
         env.prevLogPos = log.position;
       }
@@ -520,6 +576,9 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
     gpl: isGplCompatible(options.license ?? 'GPL'),
     maps,
     possibleCpus: options.possibleCpus ?? null,
+    funcInfo: options.funcInfo ?? null,
+    kernelBtf: new KernelBtf(options.btf),
+    attachBtfId: options.attachBtfId ?? null,
     prunePoints: new Uint8Array(slots.length),
     immRegs: new Array<RegState | undefined>(slots.length),
     liveBefore: new Uint16Array(slots.length),
@@ -549,15 +608,31 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
   };
   let error: RejectError | null = null;
   try {
+    checkKfuncCallsAtLoad(env, slots);
     const shape = checkStructure(slots, maps, (starts) => {
       if (log.level >= 2) starts.forEach((start, i) => log.write(`func#${i} @${start}\n`));
-    });
+    }, options.funcInfo);
+    checkTracingAttach(env);
     const prunePoints = new Uint8Array(slots.length);
     for (const p of shape.prunePoints) prunePoints[p] = 1;
-    const full: VerifierEnv = { ...env, sccOf: computeSccs(slots), prunePoints, liveBefore: liveRegisters(slots, progType), liveStack: liveStackSlots(slots) };
+    // Iterator next calls are prune points (and force checkpoints, see isStateVisited).
+    for (let i = 0; i < slots.length; i++) if (isIterNextCall(slots[i], (id) => kfuncName(env.kernelBtf, id))) prunePoints[i] = 1;
+    // The analyses go into `env` itself: a spread copy gets a hidden class of its own that dies at
+    // every full GC, and V8 then deoptimises every function specialised on it ("weak objects").
+    const full = env as { -readonly [K in keyof VerifierEnv]: VerifierEnv[K] };
+    full.sccOf = computeSccs(slots);
+    full.prunePoints = prunePoints;
+    full.liveBefore = liveRegisters(slots, progType, (imm) => kfuncParamCount(env, imm));
+    full.liveStack = liveStackSlots(slots);
     if (log.level >= 2) printLiveRegisters(full);
     try {
       doCheck(full);
+      checkKfuncCallsAfterWalk(full);
+      if (full.conversionError !== undefined) {
+        // The walk passed: at level 1 its log was rewound like an accepted program's.
+        if (log.level === 1) log.reset(0);
+        throw full.conversionError;
+      }
     } finally {
       Object.assign(env, { processed: full.processed, totalStates: full.totalStates, peakStates: full.peakStates, maxStatesPerInsn: full.maxStatesPerInsn });
     }

@@ -20,6 +20,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   asm: { summary: 'assemble LLVM or kernel-syntax text to raw bytes', load: async () => (await import('./asm.js')).asm },
   disasm: { summary: 'disassemble raw bytes to kernel (default) or LLVM syntax', load: async () => (await import('./disasm.js')).disasm },
   btf: { summary: "print BTF as C declarations ('btf dump [FILE]', default: the running kernel's)", load: async () => (await import('./btf.js')).btf },
+  build: { summary: 'write the eDSL programs a module exports as a BPF ELF object (.o) for libbpf/bpftool', load: async () => (await import('./build.js')).build },
   verify: { summary: 'offline verifier on program specs; prints the verdict and log as the kernel would', load: async () => (await import('./verify.js')).verifyCommand },
   kload: { summary: 'load program specs into the running kernel; print the verifier verdict', load: async () => (await import('./kload.js')).kload },
   run: { summary: 'run program specs in the interpreter (offline, no root)', load: async () => (await import('./run.js')).run },

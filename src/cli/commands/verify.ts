@@ -4,7 +4,9 @@
  * @module
  */
 
-import { decode } from 'ebpf-bytecode-utils';
+import { existsSync } from 'node:fs';
+import { decode, type Btf } from 'ebpf-bytecode-utils';
+import { KERNEL_BTF_PATH, kernelBtf } from '../../dsl/kernel-btf.js';
 import { verify } from '../../../verifier-sim/index.js';
 import { possibleCpuCount } from '../../system/possible-cpus.js';
 import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
@@ -25,6 +27,10 @@ Options:
   --log-level N    0, 1 (default) or 2
   --cpus N         possible CPUs of the target kernel (bounds
                    bpf_get_smp_processor_id); default: this machine's
+  --btf FILE       the target kernel's BTF (kernel struct pointers, kfunc
+                   calls), read only when a program needs it; default:
+                   /sys/kernel/btf/vmlinux when present; 'none' for a kernel
+                   without BTF
   -h, --help       show this help
 
 Exit status: 0 every program accepted, 1 some program rejected, 2 bad input or
@@ -44,6 +50,24 @@ function cpusOf(text: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * The kernel BTF the verifier gets, as a lazy provider (read on a program's first need, once per
+ * process): FILE, none, or the running kernel's when present.
+ */
+function btfOf(text: string | undefined): (() => Btf | undefined) | undefined {
+  if (text === 'none') return undefined;
+  const path = text ?? KERNEL_BTF_PATH;
+  if (text !== undefined && !existsSync(path)) throw new UsageError(`--btf: no such file: ${path}`);
+  return () => {
+    if (!existsSync(path)) return undefined;
+    try {
+      return kernelBtf(path);
+    } catch (e) {
+      throw new UsageError(`--btf: cannot decode ${path}: ${(e as Error).message}`);
+    }
+  };
+}
+
 /** The `verify` command. */
 export const verifyCommand: Command = {
   name: 'verify',
@@ -53,6 +77,7 @@ export const verifyCommand: Command = {
       json: { type: 'boolean' },
       'log-level': { type: 'string' },
       cpus: { type: 'string' },
+      btf: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -63,6 +88,7 @@ export const verifyCommand: Command = {
     const logLevel = logLevelArg(values['log-level'], 1);
     if (logLevel > 2) throw new UsageError(`--log-level must be 0, 1 or 2, not ${logLevel}`);
     const possibleCpus = cpusOf(values.cpus);
+    const btf = btfOf(values.btf);
     let status = EXIT_OK;
     for (const file of positionals) {
       const spec = await readSpecFile(file);
@@ -75,6 +101,7 @@ export const verifyCommand: Command = {
           maps: spec.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags })),
           logLevel: logLevel as 0 | 1 | 2,
           ...(possibleCpus !== undefined ? { possibleCpus } : {}),
+          ...(btf !== undefined ? { btf } : {}),
         });
       } catch (e) {
         if (e instanceof RangeError) throw new UsageError(`${file}: ${e.message}`);

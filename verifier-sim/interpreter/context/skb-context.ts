@@ -6,6 +6,7 @@
  * @module
  */
 
+import { testRunSocket } from './test-run-socket.js';
 import { InterpreterError } from '../errors.js';
 import type { Memory } from '../memory.js';
 import type { PointerField } from '../region.js';
@@ -129,12 +130,15 @@ export function buildSkbContext(memory: Memory, input: RunInput, progType: strin
     ctxBytes.set(frame.subarray(ETH_HLEN + 24, ETH_HLEN + 40), SkBuff.remote_ip6);
     ctxBytes.set(frame.subarray(ETH_HLEN + 8, ETH_HLEN + 24), SkBuff.local_ip6);
   }
+  // The test run's dummy socket; state 2: no lookup acquired it, so bpf_sk_release refuses it.
+  const skRegion = memory.add('socket', testRunSocket(frame), { writable: false, label: 'skb->sk (test run socket)' });
+  skRegion.state = 2;
   const fields = new Map<number, PointerField>([
     [SkBuff.data, { size: 4, get: () => [packetRegion, packet.data] }],
     [SkBuff.data_end, { size: 4, get: () => [packetRegion, packet.end] }],
     [SkBuff.data_meta, { size: 4, get: () => [packetRegion, packet.meta] }],
     [SkBuff.flow_keys, { size: 8, get: () => null }],
-    [SkBuff.sk, { size: 8, get: () => null }],
+    [SkBuff.sk, { size: 8, get: () => [skRegion, 0] }],
   ]);
   const ctx = memory.add('ctx', ctxBytes, { fields, label: 'ctx (struct __sk_buff)' });
   return {

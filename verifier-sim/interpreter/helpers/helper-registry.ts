@@ -7,11 +7,13 @@
 import { helperByName } from 'ebpf-bytecode-utils';
 import type { HelperFn } from './helper-context.js';
 import { bpfLoop } from './loop-helpers.js';
+import { bpfForEachMapElem } from './for-each-helpers.js';
 import { mapDeleteElem, mapLookupElem, mapLookupPercpuElem, mapPeekElem, mapPopElem, mapPushElem, mapUpdateElem } from './map-helpers.js';
 import { probeReadCompat, probeReadKernel, probeReadKernelStr, probeReadStrCompat, probeReadUser, probeReadUserStr } from './memory-helpers.js';
 import { perfEventOutput, ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit, tracePrintk } from './output-helpers.js';
 import { skbLoadBytes, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } from './packet-helpers.js';
 import { getStackid } from './stack-helpers.js';
+import { getListenerSock, skFullsock, skLookupTcp, skLookupUdp, skRelease, skcLookupTcp, tcpSock } from './socket-helpers.js';
 import { getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './task-helpers.js';
 
 const byName: Readonly<Record<string, HelperFn>> = {
@@ -51,6 +53,14 @@ const byName: Readonly<Record<string, HelperFn>> = {
   bpf_xdp_adjust_meta: xdpAdjustMeta,
   bpf_get_stackid: getStackid,
   bpf_loop: bpfLoop,
+  bpf_for_each_map_elem: bpfForEachMapElem,
+  bpf_sk_lookup_tcp: skLookupTcp,
+  bpf_sk_lookup_udp: skLookupUdp,
+  bpf_skc_lookup_tcp: skcLookupTcp,
+  bpf_sk_release: skRelease,
+  bpf_sk_fullsock: skFullsock,
+  bpf_tcp_sock: tcpSock,
+  bpf_get_listener_sock: getListenerSock,
 };
 
 /** Simulated helpers indexed by helper id (undefined: not simulated). `bpf_tail_call` is handled by the interpreter itself. */
