@@ -13,6 +13,7 @@
  * @module
  */
 
+import { kfuncNames } from './kfunc-names.js';
 import { removeUnreachable } from './dead-code.js';
 import { peephole } from './peephole.js';
 import { isLabel, resolve, slotCount, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
@@ -56,6 +57,11 @@ export interface CompiledProgram<P extends ProgType = ProgType> {
    * or when no position could be found.
    */
   readonly lineInfo?: readonly SourceLine[];
+  /**
+   * The kfuncs the instructions call: BTF id (the `call`'s `imm`) → name. Absent when none. The
+   * offline interpreter simulates kfuncs by name from this table ({@link simulate} passes it).
+   */
+  readonly kfuncs?: ReadonlyMap<number, string>;
   /** The program's BTF (FUNCs + line strings) with its func_info and line_info records, when {@link CompiledProgram.lineInfo} or {@link CompiledProgram.subprograms} is present. */
   readonly btf?: ProgramBtf;
 }
@@ -158,5 +164,6 @@ export function compile<P extends ProgType>(program: Program<P>, options: Compil
   // Subprograms need BTF even without line info: the kernel wants func_info for callbacks.
   const lineInfo = lines.length > 0 ? { lineInfo: Object.freeze(lines), btf: programBtf(program.name, lines, subprograms) }
     : subprograms.length > 0 ? { btf: programBtf(program.name, [], subprograms) } : {};
-  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes, coreRelos: Object.freeze(coreRelos), ...(subprograms.length === 0 ? {} : { subprograms: Object.freeze(subprograms) }), ...(program.attach === undefined ? {} : { attach: program.attach }), ...lineInfo });
+  const kfuncs = kfuncNames(program.body, program.funcs);
+  return Object.freeze({ name: program.name, progType: program.progType, license: program.license, insns: Object.freeze(insns), maps: program.maps, stackBytes: gen.stackBytes, coreRelos: Object.freeze(coreRelos), ...(kfuncs.size === 0 ? {} : { kfuncs }), ...(subprograms.length === 0 ? {} : { subprograms: Object.freeze(subprograms) }), ...(program.attach === undefined ? {} : { attach: program.attach }), ...lineInfo });
 }

@@ -223,6 +223,8 @@ export interface FuncNode {
   readonly body: readonly StmtNode[];
   /** The label of its first instruction. */
   readonly label: string;
+  /** Whether the body uses the program's context (a subprogram then takes it as a hidden first parameter). */
+  readonly usesCtx?: boolean;
 }
 
 /** `ptr = call(...)`, then `then` when ptr is not NULL, else `otherwise` (map lookups). */

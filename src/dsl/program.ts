@@ -31,7 +31,8 @@ import { MapHandle, PerfEventArrayHandle, RingBufHandle, type DslMapSpec, type I
 import { MapOfMapsHandle, type InnerMapTemplate, type MaybeMap } from './map-of-maps.js';
 import { recordMapTypes } from './map-types.js';
 import { Ref, type FieldName, type FieldType } from './ref.js';
-import type { ArgNode, ExprNode, FuncNode, LetStmt, StmtNode, VarNode, VarType } from './nodes.js';
+import type { ArgNode, ExprNode, FuncNode, LetStmt, Place, StmtNode, VarNode, VarType } from './nodes.js';
+import { addContextSlot, usesContext } from './function-context.js';
 import { checkSubprogramName, isScalarParam, MAX_SUBPROGRAM_PARAMS, Subprogram, type ParamValues } from './subprogram.js';
 import { Reservation } from './ringbuf-reservation.js';
 import { BPF_MAX_LOOPS, LoopCallbackResult, loopCallbackName } from './bpf-loop.js';
@@ -316,7 +317,11 @@ export class Builder<P extends ProgType> implements Emitter {
     this.emit({ kind: 'loop', counter, from, to, body: b });
   }
 
-  #function(name: string, params: readonly VarNode[], ret: ScalarType, frame: Frame, build: () => void): FuncNode {
+  /**
+   * Builds function `name`; `withContext` rewrites its parameters and body when the body uses
+   * the program's context (see function-context.ts), and says whether it did.
+   */
+  #function(name: string, params: readonly VarNode[], ret: ScalarType, frame: Frame, build: () => void, withContext: (params: readonly VarNode[], body: StmtNode[]) => readonly VarNode[]): FuncNode {
     const site = captureSite();
     this.#frames.push(frame);
     let body: StmtNode[];
@@ -325,8 +330,10 @@ export class Builder<P extends ProgType> implements Emitter {
     } finally {
       this.#frames.pop();
     }
+    const usesCtx = usesContext(body, this.ctx);
+    const finalParams = usesCtx ? withContext(params, body) : params;
     const id = this.#funcs.length + 1;
-    const node: FuncNode = Object.freeze({ kind: 'func', id, name, params: Object.freeze([...params]), ret, body: Object.freeze(body), label: `func${id}_${name}` });
+    const node: FuncNode = Object.freeze({ kind: 'func', id, name, params: Object.freeze([...finalParams]), ret, body: Object.freeze(body), label: `func${id}_${name}`, ...(usesCtx ? { usesCtx } : {}) });
     recordSite(node, site);
     this.#funcs.push(node);
     return node;
@@ -343,7 +350,9 @@ export class Builder<P extends ProgType> implements Emitter {
    * const n = clamp.call(len, 4096n);
    * ```
    *
-   * The body sees only its parameters and its own locals (maps are shared). Each subprogram has
+   * The body sees only its parameters, its own locals, the maps and the program's `ctx`: a body
+   * that uses `ctx` takes it as a hidden first parameter (so at most four others), as a C static
+   * function takes `void *ctx` (see function-context.ts). Each subprogram has
    * its own registers and 512-byte stack frame; see {@link Subprogram}. Requires Linux 4.16.
    */
   func<const Ps extends readonly SomeType[], R extends ScalarType>(name: string, params: Ps, ret: R, body: ($: this, ...args: ParamValues<Ps>) => Operand<R> | void): Subprogram<Ps, R> {
@@ -356,6 +365,10 @@ export class Builder<P extends ProgType> implements Emitter {
     const node = this.#function(name, vars, ret, { kind: 'func', name: `subprogram '${name}'`, ret }, () => {
       const r = body(this, ...(values as ParamValues<Ps>));
       this.emit({ kind: 'return', value: operandNode(ret, r ?? (ret.kind === 'bool' ? false : 0), `return from '${name}'`) });
+    }, (ps) => {
+      // The context is a hidden first parameter (R1), so one register fewer is left.
+      if (ps.length >= MAX_SUBPROGRAM_PARAMS) throw new DslError(`func '${name}': uses the context, which is passed as a hidden first parameter: at most ${MAX_SUBPROGRAM_PARAMS - 1} parameters then, got ${ps.length}`);
+      return [this.ctx, ...ps];
     });
     return new Subprogram(this, node, params, ret);
   }
@@ -367,7 +380,8 @@ export class Builder<P extends ProgType> implements Emitter {
    * verifier checks the callback once rather than every iteration, so the count may be large or
    * unknown — where `$.for` unrolls or needs the verifier to walk each iteration. Inside,
    * `$.break()` stops the loop and `$.continue()` ends this iteration; the callback sees only
-   * `i`, `shared`, maps and its own locals. The result is the number of iterations run, or a
+   * `i`, `shared`, maps, the program's `ctx` (carried in 8 hidden bytes after `shared`, which
+   * must then be a stack object of this function) and its own locals. The result is the number of iterations run, or a
    * negative errno. Requires Linux 5.17.
    *
    * Since Linux 6.7 the verifier re-checks the callback until its states stop changing. It
@@ -395,11 +409,32 @@ export class Builder<P extends ProgType> implements Emitter {
     const index = this.newVar(u32, 'i');
     const ctx = this.newVar({ kind: 'ptr', to: 'stack', size: 8 }, 'shared');
     const name = loopCallbackName(this.#funcs.length + 1);
+    let sharedArg: ArgNode = shared === undefined ? { kind: 'value', expr: operandNode(u64, 0, 'loop') } : shared.asArg();
     const node = this.#function(name, [index, ctx], s64, { kind: 'callback', name: `the $.loop callback '${name}'` }, () => {
       body(new Expr(index, u32), (shared === undefined ? undefined : new Ref(this, { kind: 'pointer', base: ctx, off: 0 }, shared.type)) as Ref<S>);
       this.emit({ kind: 'return', value: operandNode(s64, LoopCallbackResult.CONTINUE, 'loop') });
+    }, (ps, stmts) => {
+      // The callback gets only `callback_ctx`: store the context next to the shared state, and
+      // load it back at the callback's entry (a spill and fill of PTR_TO_CTX).
+      let slot: Place;
+      let at: number;
+      if (shared === undefined) {
+        const obj = { kind: 'object' as const, id: this.#nextObject++, size: 8, name: `ctxslot${this.#nextObject}` };
+        this.emit({ kind: 'object', obj });
+        slot = { kind: 'stack', obj, off: 0 };
+        sharedArg = { kind: 'pointer', place: slot, size: 8 };
+        at = 0;
+      } else {
+        const place = shared.place;
+        if (place.kind !== 'stack') throw new DslError('loop: the callback uses the context, which travels with the shared state: give a stack object declared in this function ($.struct), not a pointer parameter');
+        const objOff = addContextSlot(place.obj);
+        slot = { kind: 'stack', obj: place.obj, off: objOff };
+        at = objOff - place.off;
+      }
+      this.emit({ kind: 'store', place: slot, type: u64, value: this.ctx });
+      stmts.unshift({ kind: 'read', target: this.ctx, place: { kind: 'pointer', base: ctx, off: at }, type: u64, swap: false });
+      return ps;
     });
-    const sharedArg: ArgNode = shared === undefined ? { kind: 'value', expr: operandNode(u64, 0, 'loop') } : shared.asArg();
     const r = this.call('loop', [{ kind: 'value', expr: n }, { kind: 'func', func: node }, sharedArg, { kind: 'value', expr: operandNode(u64, 0, 'loop') }], s64);
     return new Expr(r!, s64);
   }

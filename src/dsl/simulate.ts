@@ -21,6 +21,8 @@ export interface SimulateOptions {
   readonly env?: Partial<Environment>;
   /** Simulated CPUs for per-CPU and perf event array maps (default: enough for `env.cpu`). */
   readonly cpus?: number;
+  /** Use the interpreter's second tier (the program compiled once to a JS function). */
+  readonly compile?: boolean;
 }
 
 /** An interpreter over a compiled program, with its maps by name. */
@@ -38,7 +40,7 @@ export function simulate(compiled: CompiledProgram, options: SimulateOptions = {
   const sims = compiled.maps.map((m) => createMap({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: m.name, cpus: options.cpus ?? (options.env?.cpu ?? 0) + 1 }));
   const index = Object.fromEntries(compiled.maps.map((m, i) => [m.name, i]));
   const insns = resolve(compiled.insns, { maps: index }).instructions;
-  const interpreter = new Interpreter(insns, { progType: compiled.progType, maps: sims, env: options.env });
+  const interpreter = new Interpreter(insns, { progType: compiled.progType, maps: sims, env: options.env, ...(compiled.kfuncs === undefined ? {} : { kfuncs: compiled.kfuncs }), ...(options.compile === true ? { compile: true } : {}) });
   const maps = Object.fromEntries(compiled.maps.map((m, i) => [m.name, sims[i]]));
   return { interpreter, maps, run: (input = {}) => interpreter.run(input) };
 }

@@ -73,6 +73,8 @@ export class Subprogram<Ps extends readonly SomeType[], R extends ScalarType> {
     const who = `call ${this.node.name}`;
     if (args.length !== this.params.length) throw new DslError(`${who}: takes ${this.params.length} arguments, got ${args.length}`);
     const nodes = this.params.map((type, i): ArgNode => subprogramArg(type, args[i], `${who} argument ${i + 1}`));
+    // A body using the context takes it as a hidden first parameter (see function-context.ts).
+    if (this.node.usesCtx === true) nodes.unshift({ kind: 'ctx', ctx: this.#out.ctx });
     const result: VarNode = this.#out.newVar(this.ret, this.node.name.slice(0, 8));
     this.#out.emit({ kind: 'call', helper: 0, name: this.node.name, args: nodes, result, subprog: this.node });
     return new Expr(result, this.ret);

@@ -10,8 +10,9 @@
  * @module
  */
 
-import { decodeFuncInfo, resolve } from 'ebpf-bytecode-utils';
-import { verify, type VerifyResult } from '../../verifier-sim/index.js';
+import { decodeFuncInfo, resolve, type Btf } from 'ebpf-bytecode-utils';
+import { verify, type KernelBtfSource, type VerifyResult } from '../../verifier-sim/index.js';
+import { kernelBtf } from './kernel-btf.js';
 import type { CompiledProgram } from './compile.js';
 import { sourceLineAt, type SourceLine } from './program-btf.js';
 
@@ -19,6 +20,21 @@ import { sourceLineAt, type SourceLine } from './program-btf.js';
 export interface VerifyCompiledOptions {
   /** Log level of the simulated verifier (0 by default). */
   readonly logLevel?: 0 | 1 | 2;
+  /**
+   * The BTF the program's kfunc ids and BTF-id pointers refer to: by default the running
+   * kernel's (`/sys/kernel/btf/vmlinux`, read only when the program needs it; none when it cannot
+   * be read). A program built with `$.kfuncIn(btf)` is verified against that `btf`.
+   */
+  readonly btf?: KernelBtfSource;
+}
+
+/** The running kernel's BTF, or undefined where it cannot be read (the verifier then answers as without `CONFIG_DEBUG_INFO_BTF`). */
+function runningKernelBtf(): Btf | undefined {
+  try {
+    return kernelBtf();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The simulated verifier's verdict, plus the source line of the failing instruction. */
@@ -36,6 +52,7 @@ export function verifyCompiled(compiled: CompiledProgram, options: VerifyCompile
     maps: compiled.maps,
     ...(compiled.attach === undefined ? {} : { expectedAttachType: compiled.attach.attachType }),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+    btf: options.btf ?? runningKernelBtf,
     ...(compiled.btf === undefined ? {} : { funcInfo: decodeFuncInfo(compiled.btf.funcInfo.records) }),
   });
   const source = r.verdict === 'reject' && r.insn !== null ? sourceLineAt(compiled.lineInfo, r.insn) ?? null : null;

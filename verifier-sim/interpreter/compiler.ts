@@ -31,9 +31,6 @@ const runtime = {
     const name = helperById(id)?.name ?? `helper #${id}`;
     throw new InterpreterError('unknown_helper', pc, `${name}#${id} is not simulated`, { helper: name });
   },
-  kfunc(pc: number, id: number): never {
-    throw new InterpreterError('unknown_helper', pc, `kfunc calls are not simulated (BTF id ${id})`, { helper: `kfunc#${id}` });
-  },
 };
 
 const cache = new WeakMap<DecodedProgram, CompiledProgram>();
@@ -212,7 +209,7 @@ function emit(P: DecodedProgram, pc: number, goto: (t: number) => string): strin
         return `vm.insn = ${pc}; vm.curProg = P; vm.remaining = lim - n; F[${imm}](vm); n = 0; lim = vm.remaining;`;
       }
       if (s === 1) return `vm.remaining = lim - n; vm.callSubprogram(P, ${pc + imm + 1}, ${pc}); n = 0; lim = vm.remaining;`;
-      return `E.kfunc(${pc}, ${imm});`;
+      return `vm.curProg = P; vm.remaining = lim - n; vm.callKfunc(${pc}, ${imm}); n = 0; lim = vm.remaining;`;
     case 0x95:
       return 'vm.remaining = lim - n; return;';
     case 0x18:

@@ -28,6 +28,16 @@ export interface Environment {
   readonly memory: readonly { readonly address: bigint; readonly bytes: Uint8Array }[];
   /** Sockets `bpf_sk_lookup_tcp`/`_udp` and `bpf_skc_lookup_tcp` find (none: every lookup returns NULL). */
   readonly sockets: readonly FakeSocket[];
+  /** Tasks `bpf_task_from_pid` finds (none: every lookup returns NULL). */
+  readonly tasks: readonly FakeTask[];
+}
+
+/** A task of the simulated system, found by `bpf_task_from_pid(pid)`. */
+export interface FakeTask {
+  /** Its pid (the kernel looks it up in the caller's pid namespace). */
+  readonly pid: number;
+  /** The bytes of its `struct task_struct` that the program reads through the returned pointer (read-only). */
+  readonly bytes: Uint8Array;
 }
 
 /**
@@ -43,7 +53,7 @@ export interface FakeSocket {
   readonly sock: Uint8Array;
 }
 
-/** The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`, seed 1, CPU 0, no sockets. */
+/** The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`, seed 1, CPU 0, no sockets, no tasks. */
 export const defaultEnvironment: Environment = {
   ktimeNs: 1_000_000_000n,
   ktimeStepNs: 1_000n,
@@ -56,6 +66,7 @@ export const defaultEnvironment: Environment = {
   userStack: [0x401010n, 0x401020n],
   memory: [],
   sockets: [],
+  tasks: [],
 };
 
 /** `defaultEnvironment` with the fields of `partial` in place. */

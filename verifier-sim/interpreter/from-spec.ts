@@ -10,6 +10,7 @@ import { decode, type Instruction } from 'ebpf-bytecode-utils';
 import type { Environment } from './environment.js';
 import { InterpreterError } from './errors.js';
 import { Interpreter } from './interpreter.js';
+import type { KfuncNames } from './helpers/kfuncs.js';
 import { createMap } from './maps/create-map.js';
 import { ProgArrayMap } from './maps/prog-array-map.js';
 import type { SimMap } from './maps/sim-map.js';
@@ -56,6 +57,8 @@ export interface FromSpecOptions {
   readonly maxInstructions?: number;
   /** Use the compiled tier. */
   readonly compile?: boolean;
+  /** Names of the kfuncs the program calls, by BTF id (see {@link kfuncNamesFromBtf} for the kernel's BTF). */
+  readonly kfuncs?: KfuncNames;
 }
 
 function instructions(insns: Uint8Array | readonly Instruction[]): readonly Instruction[] {
@@ -74,5 +77,5 @@ export function interpreterFromSpec(spec: InterpreterSpec, options: FromSpecOpti
     }
     return map;
   });
-  return new Interpreter(instructions(spec.insns), { progType: spec.progType, maps, env: options.env, maxInstructions: options.maxInstructions, compile: options.compile });
+  return new Interpreter(instructions(spec.insns), { progType: spec.progType, maps, env: options.env, maxInstructions: options.maxInstructions, compile: options.compile, kfuncs: options.kfuncs });
 }

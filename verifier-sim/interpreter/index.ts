@@ -18,6 +18,7 @@ export { XdpMd, XDP_HEADROOM } from './context/xdp-context.js';
 export type { HelperContext, HelperFn } from './helpers/helper-context.js';
 export { helperFunctions } from './helpers/helper-registry.js';
 export { MAX_LOOPS } from './helpers/loop-helpers.js';
+export { kfuncsByName, kfuncNamesFromBtf, type KfuncNames } from './helpers/kfuncs.js';
 export * from './maps/sim-map.js';
 export * from './maps/hash-map.js';
 export * from './maps/array-map.js';

@@ -26,7 +26,8 @@ import { describeInvalid } from './invalid-insn.js';
 import { compileProgram } from './compiler.js';
 import { makeEnvironment, type Environment } from './environment.js';
 import { InterpreterError } from './errors.js';
-import type { HelperContext } from './helpers/helper-context.js';
+import type { HelperContext, HelperFn } from './helpers/helper-context.js';
+import { resolveKfunc, type KfuncNames } from './helpers/kfuncs.js';
 import { helperFunctions, TAIL_CALL_ID } from './helpers/helper-registry.js';
 import { ProgArrayMap } from './maps/prog-array-map.js';
 import type { RingbufRecord } from './maps/ringbuf-map.js';
@@ -59,6 +60,12 @@ export interface InterpreterOptions {
   readonly env?: Partial<Environment>;
   /** Instruction budget of one run (default 100 M); exceeding it stops the run with a `limit` error. */
   readonly maxInstructions?: number;
+  /**
+   * Names of the kfuncs the program calls, by the BTF id in their `call` (`src_reg` 2): the
+   * interpreter has no kernel BTF, so it simulates kfuncs by name (see helpers/kfuncs.ts). The
+   * eDSL's `CompiledProgram.kfuncs` is such a table.
+   */
+  readonly kfuncs?: KfuncNames;
   /**
    * Compile the program (and tail-called programs) to JavaScript functions once, instead of
    * interpreting it: the same semantics and checks, several times faster on long runs.
@@ -152,6 +159,8 @@ export class Interpreter implements HelperContext {
   private readonly frames: Frame[] = [];
   private readonly framePool: Frame[] = [];
   private stacks: Region[] = [];
+  private readonly kfuncNames: KfuncNames | undefined;
+  private readonly kfuncFns = new Map<number, HelperFn>();
   private ktime = 0n;
   private rng = 1;
 
@@ -162,6 +171,7 @@ export class Interpreter implements HelperContext {
     this.maxInstructions = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.program = decodeProgram(program);
     this.compiled = options.compile === true;
+    this.kfuncNames = options.kfuncs;
     if (this.compiled) compileProgram(this.program);
     if (this.program.slots === 0) throw new InterpreterError('setup', -1, 'the program has no instructions');
     for (const m of this.maps) {
@@ -306,6 +316,20 @@ export class Interpreter implements HelperContext {
     }
     this.insn = insn;
     this.curProg = prog;
+  }
+
+  /**
+   * Runs the kfunc of BTF id `id` called at `pc` (resolved by name once per id; an unnamed or
+   * unsimulated kfunc is an `unknown_helper` error). The caller has saved `remaining`.
+   */
+  callKfunc(pc: number, id: number): void {
+    let fn = this.kfuncFns.get(id);
+    if (fn === undefined) {
+      fn = resolveKfunc(this.kfuncNames, id, pc);
+      this.kfuncFns.set(id, fn);
+    }
+    this.insn = pc;
+    fn(this);
   }
 
   /** Runs `prog` from `slot` until that frame exits, interpreted or compiled. */
@@ -1234,7 +1258,12 @@ export class Interpreter implements HelperContext {
             budget = MAY_GOTO_BUDGET;
             continue;
           }
-          throw new InterpreterError('unknown_helper', pc, `kfunc calls are not simulated (BTF id ${imms[pc]})`, { helper: `kfunc#${imms[pc]}` });
+          this.remaining = remaining;
+          this.curProg = P;
+          this.callKfunc(pc, imms[pc]);
+          remaining = this.remaining;
+          pc++;
+          continue;
         }
         case 0x95: {
           if (this.frames.length === base) {

@@ -9,7 +9,7 @@
 import type { SimMap } from './maps/sim-map.js';
 
 /** What a region holds; also the name printed in memory errors. */
-export type RegionKind = 'stack' | 'ctx' | 'packet' | 'map_value' | 'map' | 'mem' | 'ringbuf_record' | 'func' | 'external' | 'socket';
+export type RegionKind = 'stack' | 'ctx' | 'packet' | 'map_value' | 'map' | 'mem' | 'ringbuf_record' | 'func' | 'external' | 'socket' | 'task';
 
 /** A context field whose load yields a pointer (e.g. `__sk_buff.data`) rather than bytes. */
 export interface PointerField {
@@ -47,7 +47,7 @@ export interface Region {
   readonly map: SimMap | null;
   /** For `func` regions: the slot index of the subprogram. */
   readonly funcSlot: number;
-  /** For `ringbuf_record` regions: 0 while reserved, 1 submitted, 2 discarded; for `socket` regions: 0 while held, 1 released, 2 never acquired (`skb->sk`). */
+  /** For `ringbuf_record` regions: 0 while reserved, 1 submitted, 2 discarded; for `socket` regions: 0 while held, 1 released, 2 never acquired (`skb->sk`); for `task` regions: the reference count. */
   state: number;
   /** Free-form note for messages (`map 0 value`, `frame 1`). */
   readonly label: string;

@@ -4,10 +4,20 @@
  * @module
  */
 
-import { interpreterFromSpec, InterpreterError } from '../../../verifier-sim/index.js';
+import { interpreterFromSpec, InterpreterError, kfuncNamesFromBtf } from '../../../verifier-sim/index.js';
+import { kernelBtf } from '../../dsl/kernel-btf.js';
 import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
 import { runInputArgs, writeRunResult } from '../spec-options.js';
 import { readSpecFile } from '../spec-file.js';
+
+/** kfunc names by BTF id from the running kernel's BTF (read on the first kfunc call; none where unreadable). */
+const kernelKfuncNames = kfuncNamesFromBtf(() => {
+  try {
+    return kernelBtf();
+  } catch {
+    return undefined;
+  }
+});
 
 const help = `Usage: tsbpf run [--json] [--data HEX] [--ctx HEX] [--repeat N] SPEC.json...
 
@@ -52,7 +62,7 @@ export const run: Command = {
           progType: spec.progType,
           insns: spec.insns,
           maps: spec.maps,
-        });
+        }, { kfuncs: kernelKfuncNames });
         const r = vm.run(input);
         writeRunResult(io, values.json, r.retval, r.dataOut);
       } catch (e) {
