@@ -50,6 +50,8 @@ import { kernelRoot, type KernelRef } from './kernel-ref.js';
 import { captureSite, recordSite } from './source-location.js';
 import { callKfunc, type KfuncArg, type KfuncArgDecl, type KfuncArgOf, type KfuncDecl, type KfuncResultOf, type KfuncRetDecl } from './kfunc.js';
 import { iterNumLoop } from './iter-num.js';
+import type { CompileOptions } from './compile.js';
+import type { CompiledVerifyResult, VerifyCompiledOptions } from './verify-compiled.js';
 
 /** A built program: immutable, inspectable, input of {@link compile}. */
 export interface Program<P extends ProgType = ProgType> {
@@ -71,7 +73,36 @@ export interface Program<P extends ProgType = ProgType> {
   readonly funcs?: readonly FuncNode[];
   /** What a BTF-typed program (`tracing`, `lsm`) attaches to: loading sets `expected_attach_type` and `attach_btf_id` from it. */
   readonly attach?: ProgramAttach;
+  /**
+   * Runs the offline verifier (verifier-sim) on exactly what {@link compile} makes of this
+   * program, with what loading passes along (func_info for subprograms and callbacks, the
+   * running kernel's BTF for kfuncs): no kernel, no root. A rejection carries the kernel's
+   * message and the TypeScript line of the failing instruction (`source`).
+   *
+   * ```ts
+   * const r = await prog.verify();
+   * if (r.verdict === 'reject') console.error(`${r.source?.file}:${r.source?.line}: ${r.error}`);
+   * ```
+   *
+   * Asynchronous because verifier-sim is loaded on the first call: programs that are only
+   * loaded into the kernel never pay for it.
+   */
+  verify(options?: ProgramVerifyOptions): Promise<CompiledVerifyResult>;
 }
+
+/** Options of {@link Program.verify}: the verifier's, plus how to compile first. */
+export interface ProgramVerifyOptions extends VerifyCompiledOptions {
+  /** Passed to {@link compile}. */
+  readonly compile?: CompileOptions;
+}
+
+/** What every {@link Program} inherits: kept off the object itself, so programs still compare by their data. */
+const programMethods: Pick<Program, 'verify'> = {
+  async verify(this: Program, options: ProgramVerifyOptions = {}): Promise<CompiledVerifyResult> {
+    const [{ compile }, { verifyCompiled }] = await Promise.all([import('./compile.js'), import('./verify-compiled.js')]);
+    return verifyCompiled(compile(this, options.compile), options);
+  },
+};
 
 /** The attach target of a `tracing` or `lsm` program. */
 export interface ProgramAttach {
@@ -887,7 +918,7 @@ export function program<P extends ProgType>(
   const sig = options.tracing;
   const attach: ProgramAttach | undefined = sig === undefined || (progType !== 'tracing' && progType !== 'lsm') ? undefined
     : Object.freeze({ attachType: sig.attachType, target: sig.target, btfName: sig.btfTarget.name, btfKind: sig.btfTarget.kind });
-  const built: Program<P> = Object.freeze({ kind: 'program', name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(funcs.length === 0 ? {} : { funcs: Object.freeze(funcs) }), ...(attach === undefined ? {} : { attach }) });
+  const built: Program<P> = Object.freeze(Object.assign(Object.create(programMethods) as typeof programMethods, { kind: 'program' as const, name, progType, license: options.license ?? 'GPL', maps: Object.freeze(maps), ctx: $.ctx, body: Object.freeze(body), ...(funcs.length === 0 ? {} : { funcs: Object.freeze(funcs) }), ...(attach === undefined ? {} : { attach }) }));
   recordSite(built, site);
   return built;
 }
