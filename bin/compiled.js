@@ -10,18 +10,31 @@
 // bin/ is CommonJS (bin/package.json): Node's ESM loader costs ~9 ms of start-up even for an empty
 // entry file, and require() of node: built-ins is free. A fast entry (build-info.json
 // `fastEntries`, scripts/build.js) is a CommonJS bundle loaded with require() for the same reason,
-// through its V8 code cache when the build made one (./fast-entry.js).
+// through its V8 code cache when the build made one (requireFastEntry below; in this file, not a
+// module of its own: each module loaded costs ~0.5-1 ms of start-up here). The fast path uses paths,
+// not URLs: the first pathToFileURL() of a process costs ~0.8 ms.
 'use strict';
+const Module = require('node:module');
 const { readFileSync, statSync } = require('node:fs');
 const path = require('node:path');
-const { fileURLToPath, pathToFileURL } = require('node:url');
 
-const root = pathToFileURL(`${path.dirname(__dirname)}/`);
+/** The repository root (a directory path). */
+const root = path.dirname(__dirname);
 
-/** The build's record (scripts/build.js) under `base` (a directory URL), or undefined when there is no build. */
+/** `base` (a directory URL, as tests pass it, or a path) as a path. */
+function dirOf(base) {
+  return typeof base === 'string' ? base : require('node:url').fileURLToPath(base);
+}
+
+/** The file URL of `file` (a path), for import(). */
+function urlOf(file) {
+  return require('node:url').pathToFileURL(file).href;
+}
+
+/** The build's record (scripts/build.js) under `base` (a directory URL or path), or undefined when there is no build. */
 function buildInfo(base = root) {
   try {
-    return JSON.parse(readFileSync(new URL('dist/build-info.json', base), 'utf8'));
+    return JSON.parse(readFileSync(path.join(dirOf(base), 'dist/build-info.json'), 'utf8'));
   } catch {
     return undefined;
   }
@@ -33,7 +46,7 @@ function buildInfo(base = root) {
  */
 function staleReason(info, base = root, sources = info?.sources) {
   if (info === undefined) return 'no build in dist/';
-  const dir = fileURLToPath(base);
+  const dir = dirOf(base);
   for (const source of sources) {
     // A path, not a URL, and no exception for a missing file: ~3× cheaper per source.
     const stat = statSync(path.join(dir, source), { throwIfNoEntry: false });
@@ -41,6 +54,82 @@ function staleReason(info, base = root, sources = info?.sources) {
     if (stat.mtimeMs > info.builtAt) return `${source} changed since the build`;
   }
   return undefined;
+}
+
+/**
+ * A function that loads koffi's native module from `native.file` (relative to the repository
+ * root; the build's `koffiNative` record) with process.dlopen — no module resolution, which costs
+ * ~2 ms — and returns it when it is koffi `native.version`, else undefined (the caller then
+ * requires koffi by name). A fast entry bundle gets it through its `useKoffiLoader` export.
+ */
+function nativeKoffiLoader(native, base = root) {
+  return () => {
+    const mod = { exports: {} };
+    process.dlopen(mod, path.join(dirOf(base), native.file));
+    return mod.exports.version === native.version ? mod.exports : undefined;
+  };
+}
+
+// ---- fast entries ----
+// A fast entry bundle is loaded (a CommonJS file, scripts/build.js) the way require() would, but
+// through vm.Script with the V8 code cache the build wrote next to it: V8 then skips parsing and
+// compiling what the cache holds (Node 20 has no module.enableCompileCache). V8 checks the cache
+// itself (its version, its flags) and says so in `cachedDataRejected`; a rejected or missing cache
+// only costs the normal compile. Of the source V8 compares only the length, so the build records
+// the bundle's size and mtime with its cache, and a bundle changed since is compiled without it.
+// Under `--enable-source-maps` the bundle is require()d instead: Node registers source maps for
+// modules, not for vm scripts, and stack traces then show .ts positions (the build writes maps).
+
+/** Writes `data` to `file` through a temporary file and a rename (a reader never sees half). */
+function writeAtomically(file, data) {
+  const { renameSync, writeFileSync } = require('node:fs');
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+/**
+ * The exports of CommonJS file `file`, compiled with the V8 code cache in `cacheFile` when there
+ * is one and `file` still has the `size` and `mtimeMs` of `madeFor` (when given); `cache` tells
+ * what happened: 'accepted', 'rejected', 'missing' (no such file), 'stale' or 'none'.
+ */
+function requireFastEntry(file, cacheFile, madeFor) {
+  let cachedData;
+  try {
+    if (cacheFile !== undefined) cachedData = readFileSync(cacheFile);
+  } catch {
+    return { exports: require(file), cache: 'missing' };
+  }
+  if (cachedData === undefined || process.sourceMapsEnabled === true) return { exports: require(file), cache: 'none' };
+  let source;
+  try {
+    if (madeFor !== undefined) {
+      const { size, mtimeMs } = require('node:fs').statSync(file);
+      if (size !== madeFor.size || mtimeMs !== madeFor.mtimeMs) return { exports: require(file), cache: 'stale' };
+    }
+    source = readFileSync(file, 'utf8');
+  } catch {
+    // No bundle: require() throws the error callers expect (MODULE_NOT_FOUND).
+    return { exports: require(file), cache: 'none' };
+  }
+  const vm = require('node:vm');
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  Module._cache[file] = mod;
+  try {
+    script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  } catch (e) {
+    delete Module._cache[file];
+    throw e;
+  }
+  mod.loaded = true;
+  // scripts/build.js warms the cache: it runs the command once with this set, and the cache then
+  // holds every function that run compiled, not only the top level.
+  const warm = process.env.TSBPF_WRITE_CODE_CACHE;
+  if (warm !== undefined && warm !== '') process.on('exit', () => writeAtomically(warm, script.createCachedData()));
+  return { exports: mod.exports, cache: script.cachedDataRejected ? 'rejected' : 'accepted' };
 }
 
 /**
@@ -57,16 +146,17 @@ async function loadEntry(source) {
   if (reason === undefined) {
     const fast = info?.bundled === true ? info.fastEntries?.[source] : undefined;
     if (fast !== undefined) {
-      const { requireFastEntry } = require('./fast-entry.js');
       const codeCache = info.codeCaches?.[source];
-      const { exports, cache } = requireFastEntry(fileURLToPath(new URL(fast, root)), codeCache === undefined ? undefined : fileURLToPath(new URL(codeCache.file, root)), codeCache?.madeFor);
-      if (explain) process.stderr.write(`tsbpf: running compiled ${fast} (code cache: ${cache})\n`);
+      const { exports, cache } = requireFastEntry(path.join(root, fast), codeCache === undefined ? undefined : path.join(root, codeCache.file), codeCache?.madeFor);
+      const byPath = info.koffiNative !== undefined && typeof exports.useKoffiLoader === 'function';
+      if (byPath) exports.useKoffiLoader(nativeKoffiLoader(info.koffiNative));
+      if (explain) process.stderr.write(`tsbpf: running compiled ${fast} (code cache: ${cache}${byPath ? '; koffi by path' : ''})\n`);
       return exports;
     }
     // The bundle (one file per entry plus shared chunks) when the build made one.
     const compiled = `dist/${info?.bundled === true ? 'bundle/' : ''}${source.replace(/\.ts$/, '.js')}`;
     if (explain) process.stderr.write(`tsbpf: running compiled ${compiled}\n`);
-    return import(new URL(compiled, root).href);
+    return import(urlOf(path.join(root, compiled)));
   }
   if (explain) process.stderr.write(`tsbpf: ${reason}; running ${source} through tsx (npm run build makes start-up fast)\n`);
   let register;
@@ -76,7 +166,7 @@ async function loadEntry(source) {
     throw new Error(`${reason} and tsx is not installed: run 'npm run build'`);
   }
   register();
-  return import(new URL(source, root).href);
+  return import(urlOf(path.join(root, source)));
 }
 
-module.exports = { buildInfo, staleReason, loadEntry };
+module.exports = { buildInfo, staleReason, loadEntry, nativeKoffiLoader, requireFastEntry };

@@ -24,9 +24,12 @@
 // command; build-info.json lists it under `fastEntries`.
 //
 // Start-up of the fast entries (issue #6): dist/node_modules/koffi is a shim that loads koffi's
-// native module directly (writeKoffiShim), and each fast entry gets a V8 code cache
-// (FILE.v8cache, bin/fast-entry.js loads it), warmed as root by one short run of the command
-// (0.3 s of tracing this build's own pid; TSBPF_BUILD_WARM_UP=0 skips it).
+// native module directly (writeKoffiShim), and build-info.json `koffiNative` records that module's
+// path, which bin/ hands to a fast entry bundle (its `useKoffiLoader` export) so that it
+// dlopen()s it by path, without module resolution; the bundle computes import.meta.url only when
+// read. Each fast entry gets a V8 code cache (FILE.v8cache, loaded by requireFastEntry in
+// bin/compiled.js), warmed as root by one short run of the command (0.3 s of tracing this build's
+// own pid; TSBPF_BUILD_WARM_UP=0 skips it).
 //
 // dist/build-info.json, written after everything but the warm-up run (which runs bin/), lists every
 // compiled source with the build's start time:
@@ -113,8 +116,10 @@ try {
     outdir: path.join(dist, 'bundle'),
     outbase: dist,
     outExtension: { '.js': '.cjs' },
-    define: { 'import.meta.url': '__tsbpfModuleUrl' },
-    banner: { js: 'const __tsbpfModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    // import.meta.url, computed when first read: the first pathToFileURL() of a process costs ~0.8 ms,
+    // and the fast path never reads it.
+    define: { 'import.meta.url': '__tsbpfModule.url' },
+    banner: { js: 'const __tsbpfModule = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
     external: ['koffi'],
     sourcemap: true,
     sourcesContent: false,
@@ -142,7 +147,7 @@ try {
  * JavaScript entry. Compiled code resolves `koffi` to it (Node looks in dist/node_modules first).
  * koffi's entry costs ~10 ms of start-up: it resolves a platform package through `exports`,
  * reads ELF headers to tell glibc from musl, and wraps deprecated aliases tsbpf never calls.
- * Returns the native module's path, or undefined when koffi cannot be loaded here.
+ * Returns the native module's path and koffi's version, or undefined when koffi cannot be loaded here.
  */
 function writeKoffiShim() {
   const req = createRequire(path.join(root, 'package.json'));
@@ -167,7 +172,7 @@ try {
 } catch {}
 module.exports = native !== undefined && native.version === ${JSON.stringify(koffi.version)} ? native : require(${rel(req.resolve('koffi'))});
 `);
-  return native;
+  return { file: native, version: koffi.version };
 }
 
 /**
@@ -180,7 +185,7 @@ const WARM_UP = {
 
 /**
  * A V8 code cache for each fast entry bundle (`FILE.cjs` → `FILE.v8cache`), made from the same
- * wrapped source bin/fast-entry.js compiles: first of the top level only, then — as root, where
+ * wrapped source requireFastEntry (bin/compiled.js) compiles: first of the top level only, then — as root, where
  * the command can trace — written again at the end of one warm-up run of the command
  * ({@link WARM_UP}), while this process opens a file it traces. Produced by this Node (V8
  * rejects it under another version or other V8 flags, and bin/ then compiles normally).
@@ -224,7 +229,9 @@ async function warmCodeCaches(codeCaches) {
 const koffiNative = writeKoffiShim();
 if (koffiNative === undefined) console.error('build: koffi cannot be loaded here; compiled code loads it through its own entry');
 const codeCaches = bundled ? writeCodeCaches() : undefined;
-writeFileSync(path.join(dist, 'build-info.json'), `${JSON.stringify({ builtAt, bundled, ...(bundled ? { fastEntries: Object.fromEntries(FAST_ENTRIES.map((e) => [e.replace(/\.js$/, '.ts'), `dist/bundle/${e.replace(/\.js$/, '.cjs')}`])), fastEntrySources, codeCaches } : {}), sources }, null, 1)}\n`);
+// The fast entries' bin/ loader dlopen()s koffi's native module by this path (no module resolution).
+const koffiNativeRecord = koffiNative === undefined ? undefined : { file: path.relative(root, koffiNative.file).split(path.sep).join('/'), version: koffiNative.version };
+writeFileSync(path.join(dist, 'build-info.json'), `${JSON.stringify({ builtAt, bundled, ...(bundled ? { fastEntries: Object.fromEntries(FAST_ENTRIES.map((e) => [e.replace(/\.js$/, '.ts'), `dist/bundle/${e.replace(/\.js$/, '.cjs')}`])), fastEntrySources, codeCaches, ...(koffiNativeRecord === undefined ? {} : { koffiNative: koffiNativeRecord }) } : {}), sources }, null, 1)}\n`);
 // After build-info.json: the warm-up runs the build through bin/.
 if (codeCaches !== undefined) console.log(`build: code cache: ${await warmCodeCaches(codeCaches)}`);
 console.log(`build: ${sources.length} files compiled to dist/${bundled ? ', entry points bundled in dist/bundle/' : ''}`);

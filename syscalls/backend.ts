@@ -9,7 +9,6 @@
 
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
-import { createSyscallStubs, type PrepareSyscall } from './syscall-stubs.js';
 
 /**
  * The system calls tsbpf needs, as one replaceable object. Results follow the kernel's
@@ -39,8 +38,7 @@ export interface SyscallBackend {
    * a function of no arguments that makes `bpf(cmd, attrAddress, size)` and returns the result or
    * `-errno`. Everything is bound once, so a call touches as little memory as possible: on a
    * kernel with PTI and no PCID every system call flushes the TLB, and each page the JS side
-   * touches afterwards costs a refill (bench/maps-variants.ts). The koffi backend makes them
-   * machine-code stubs of no arguments on x86_64 (syscall-stubs.ts), an ordinary call elsewhere.
+   * touches afterwards costs a refill (bench/maps-variants.ts).
    */
   bpfPrepared?(cmd: number, attrAddress: number, size: number): () => number;
   /** `close(fd)`: 0 or `-errno`. */
@@ -131,6 +129,26 @@ type KoffiModule = typeof Koffi;
 type KoffiFunction = ReturnType<ReturnType<KoffiModule['load']>['func']>;
 
 let koffiModule: KoffiModule | undefined;
+let koffiLoader: (() => unknown) | undefined;
+
+/**
+ * Makes {@link loadKoffi} try `load` first: an entry point that knows where koffi's native module
+ * is (bin/ for a fast entry, from the build's record) loads it by path, which skips module
+ * resolution (~2 ms of `tsbpf opensnoop`'s start-up, issue #6). When `load` returns undefined or
+ * throws, koffi is required by name as usual. No effect once koffi is loaded.
+ */
+export function useKoffiLoader(load: () => unknown): void {
+  koffiLoader = load;
+}
+
+/** What {@link useKoffiLoader}'s function gives, or undefined when it fails or there is none. */
+function preloadedKoffi(): KoffiModule | undefined {
+  try {
+    return (koffiLoader?.() ?? undefined) as KoffiModule | undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * koffi, loaded on first use. Throws an Error that says why when it cannot be loaded (not
@@ -139,7 +157,7 @@ let koffiModule: KoffiModule | undefined;
 export function loadKoffi(): KoffiModule {
   if (koffiModule === undefined) {
     try {
-      koffiModule = createRequire(import.meta.url)('koffi') as KoffiModule;
+      koffiModule = preloadedKoffi() ?? (createRequire(import.meta.url)('koffi') as KoffiModule);
     } catch (err) {
       throw new Error(`syscalls: cannot load koffi (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
@@ -170,8 +188,6 @@ export function createKoffiBackend(): SyscallBackend {
   let socket3: KoffiFunction | undefined;
   let setsockopt5: KoffiFunction | undefined;
   const epollEventSize = process.arch === 'x64' ? 12 : 16;
-  /** Machine-code stubs for prepared calls (syscall-stubs.ts): undefined until first needed, null where unavailable. */
-  let stubs: PrepareSyscall | null | undefined;
   const result = (r: number | bigint) => {
     const n = Number(r);
     return n < 0 ? -koffi.errno() : n;
@@ -269,9 +285,6 @@ export function createKoffiBackend(): SyscallBackend {
       return r < 0 ? -koffi.errno() : r;
     },
     bpfPrepared(cmd, attrAddress, size) {
-      if (stubs === undefined) stubs = createSyscallStubs(koffi, libc, nr) ?? null;
-      const stub = stubs?.(cmd, attrAddress, size);
-      if (stub !== undefined) return stub;
       return () => {
         const r = syscall4At(nr, cmd, attrAddress, size) as number;
         return r < 0 ? -koffi.errno() : r;

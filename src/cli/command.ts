@@ -77,18 +77,28 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
 /**
- * The prologue of a command that takes options only (the tools, `probe`, `demo`): parses `args`
+ * The prologue of a command that takes positional arguments (FILE, SPEC.json…): parses `args`
  * against `options` plus `-h, --help` ({@link parseCommandArgs}); on `--help` writes `help` to `io`
- * and returns undefined (the command then exits 0); a positional argument is a {@link UsageError}.
+ * and returns undefined (the command then exits 0); otherwise the option values and positionals.
  */
-export function parseOptionsOrHelp<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T, help: string, io: CliIo) {
-  const { values, positionals } = parseCommandArgs(args, { ...options, ...HELP_OPTION } as T & typeof HELP_OPTION);
-  if ((values as { readonly help?: boolean }).help === true) {
+export function parseArgsOrHelp<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T, help: string, io: CliIo) {
+  const parsed = parseCommandArgs(args, { ...options, ...HELP_OPTION } as T & typeof HELP_OPTION);
+  if ((parsed.values as { readonly help?: boolean }).help === true) {
     io.writeOut(help);
     return undefined;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  return values;
+  return parsed;
+}
+
+/**
+ * The prologue of a command that takes options only (the tools, `probe`, `demo`):
+ * {@link parseArgsOrHelp}, where a positional argument is a {@link UsageError}.
+ */
+export function parseOptionsOrHelp<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T, help: string, io: CliIo) {
+  const parsed = parseArgsOrHelp(args, options, help, io);
+  if (parsed === undefined) return undefined;
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  return parsed.values;
 }
 
 const FS_REASONS: Readonly<Record<string, string>> = {

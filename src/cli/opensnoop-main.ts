@@ -12,6 +12,9 @@ import type { CommandEntry } from './commands/index.js';
 import { opensnoop } from './commands/opensnoop.js';
 import { dispatch, processIo } from './dispatch.js';
 
+/** bin/ passes a loader of koffi's native module by path (start-up time; see `useKoffiLoader`). */
+export { useKoffiLoader } from '../../syscalls/backend.js';
+
 // Static imports only: esbuild tree-shakes them (a dynamic import would keep whole modules).
 const OPENSNOOP_ONLY: Readonly<Record<string, CommandEntry>> = {
   opensnoop: { summary: 'trace openat() calls: PID, COMM, FD, ERR, PATH (BCC opensnoop; --json)', load: () => Promise.resolve(opensnoop) },

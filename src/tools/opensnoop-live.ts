@@ -7,6 +7,7 @@
  * @module
  */
 
+import { release } from 'node:os';
 import { attachTracepoint } from '../attach/tracepoint.js';
 import type { Link } from '../attach/link.js';
 import type { EventReader } from '../readers/event-reader.js';
@@ -17,7 +18,7 @@ import { readCString } from '../types/c-string.js';
 import type { RawOpenEvent } from './opensnoop.js';
 import { OPENSNOOP_ENTER, OPENSNOOP_EXIT } from './opensnoop-prebuilt.generated.js';
 import { checkFilterId, enterVariantKey, enterVariantValues, exitVariantKey } from './opensnoop-variants.js';
-import { loadPrebuiltSet, type LoadedPrebuiltSet } from './prebuilt-program.js';
+import { loadPrebuiltSet, type LoadedPrebuiltSet, type PrebuiltProgram } from './prebuilt-program.js';
 import { runEveryStep } from '../system/run-every-step.js';
 
 /** BCC's `NAME_MAX`-sized path buffer (255 bytes and the NUL). */
@@ -25,6 +26,32 @@ export const PATH_BYTES = 256;
 
 /** Ring buffer size of the `'ring'` transport (4 MiB). */
 export const RING_BYTES = 1 << 22;
+
+/** `BPF_F_NO_PREALLOC`: hash map entries allocated on update. */
+const BPF_F_NO_PREALLOC = 1;
+
+/**
+ * Whether a tracepoint program may use a hash map without preallocated entries on a kernel of
+ * release `kernelRelease` (`uname -r`) without a warning: Linux 6.1 and later. From 5.7 to 6.0
+ * the verifier accepts one but logs a WARN_ONCE (a stack trace in dmesg), so there and when the
+ * release cannot be read the map stays preallocated, as in BCC.
+ */
+export function runtimeAllocatedHashOk(kernelRelease: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
+  if (m === null) return false;
+  const major = Number(m[1]);
+  return major > 6 || (major === 6 && Number(m[2]) >= 1);
+}
+
+/**
+ * `program` with its `infotmp` hash created with `BPF_F_NO_PREALLOC` when `noPrealloc`: creating
+ * the preallocated 10240-entry hash costs 2–3 ms of start-up (issue #6), while an entry only lives
+ * from an `openat`'s entry to its exit. Same behaviour otherwise (a full map fails the update).
+ */
+export function withInfotmpAllocation(program: PrebuiltProgram, noPrealloc: boolean): PrebuiltProgram {
+  if (!noPrealloc) return program;
+  return { ...program, maps: program.maps.map((m) => (m.name === 'infotmp' ? { ...m, flags: m.flags | BPF_F_NO_PREALLOC } : m)) };
+}
 
 /** Filters applied in the kernel. */
 export interface OpensnoopFilter {
@@ -166,8 +193,9 @@ export class Opensnoop {
     checkFilterId('pid', options.pid);
     checkFilterId('tid', options.tid);
     checkFilterId('uid', options.uid);
-    const enter = OPENSNOOP_ENTER[enterVariantKey(options)];
-    const exit = OPENSNOOP_EXIT[exitVariantKey(options)];
+    const noPrealloc = runtimeAllocatedHashOk(release());
+    const enter = withInfotmpAllocation(OPENSNOOP_ENTER[enterVariantKey(options)], noPrealloc);
+    const exit = withInfotmpAllocation(OPENSNOOP_EXIT[exitVariantKey(options)], noPrealloc);
     const set = loadPrebuiltSet([enter, exit], enterVariantValues(options));
     const links: Link[] = [];
     let reader: EventReader<RawOpenEvent> | undefined;

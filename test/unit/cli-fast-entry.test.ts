@@ -1,10 +1,12 @@
 /**
- * bin/fast-entry.js, which loads a fast entry bundle through its V8 code cache: a cache made for
+ * requireFastEntry (bin/compiled.js), which loads a fast entry bundle through its V8 code cache: a cache made for
  * the file is accepted and the module behaves as under require(); a cache for other source, a
  * corrupt one, a bundle changed since the cache was made, or none at all falls back to a normal compile with the same result; under
  * --enable-source-maps the file is require()d so Node maps stack traces. And the koffi shim the
- * build writes (dist/node_modules/koffi) is koffi's own native module. Each case runs in a fresh
- * plain `node` (V8 rejects caches made under other flags).
+ * build writes (dist/node_modules/koffi) is koffi's own native module, and so is what the
+ * build's `koffiNative` record loads by path (bin/compiled.js nativeKoffiLoader); the fast bundle
+ * computes import.meta.url only when read. Each case runs in a fresh plain `node` (V8 rejects
+ * caches made under other flags).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,8 +17,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { staleReason, type BuildInfo } from '../../bin/compiled.js';
 
+const compiledJs = fileURLToPath(new URL('../../bin/compiled.js', import.meta.url));
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const fastEntry = path.join(root, 'bin/fast-entry.js');
+const fastEntry = path.join(root, 'bin/compiled.js');
 
 function node(args: string[], script: string): string {
   const r = spawnSync(process.execPath, [...args, '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
@@ -42,7 +46,7 @@ function withModule(run: (file: string, cache: string) => void): void {
 }
 
 /**
- * Makes the cache of `source` (wrapped as bin/fast-entry.js wraps it, and named `file`, as
+ * Makes the cache of `source` (wrapped as requireFastEntry wraps it, and named `file`, as
  * scripts/build.js names it: V8 keeps the producer's name for stack frames) into `cache`.
  */
 function makeCache(source: string, file: string, cache: string): void {
@@ -117,6 +121,34 @@ test('the koffi shim in dist/ (when built) is koffi\'s native module, of the ins
   }
   const out = JSON.parse(node([], `const k = require(${JSON.stringify(shim)}); const real = require(require.resolve('koffi', { paths: [${JSON.stringify(root)}] })); console.log(JSON.stringify({ version: k.version, real: real.version, same: k === real.default, load: typeof k.load, errno: typeof k.errno }));`));
   assert.equal(out, { version: out.real, real: out.real, same: true, load: 'function', errno: 'function' });
+});
+
+test('nativeKoffiLoader: the build\'s koffiNative record loads koffi\'s native module by path; another version gives undefined', () => {
+  const infoFile = path.join(root, 'dist/build-info.json');
+  const built = existsSync(infoFile) ? (JSON.parse(readFileSync(infoFile, 'utf8')) as BuildInfo) : undefined;
+  if (built?.koffiNative === undefined) {
+    console.log('  skipped: dist/ has no koffiNative record (npm run build writes it where koffi loads)');
+    return;
+  }
+  const native = built.koffiNative;
+  const out = JSON.parse(node([], `const { nativeKoffiLoader } = require(${JSON.stringify(compiledJs)}); const k = nativeKoffiLoader(${JSON.stringify(native)})(); const real = require(require.resolve('koffi', { paths: [${JSON.stringify(root)}] })); const other = nativeKoffiLoader(${JSON.stringify({ ...native, version: '0.0.0-other' })})(); console.log(JSON.stringify({ version: k.version, real: real.version, pid: k.load(null).func('int getpid()')() === process.pid, other: other === undefined }));`));
+  assert.equal(out, { version: native.version, real: native.version, pid: true, other: true });
+  const missing = node([], `const { nativeKoffiLoader } = require(${JSON.stringify(compiledJs)}); try { nativeKoffiLoader({ file: 'dist/absent/koffi.node', version: 'x' })(); console.log('loaded'); } catch (e) { console.log('threw'); }`);
+  assert.is(missing, 'threw', 'a missing file throws (loadKoffi then requires koffi by name)');
+});
+
+test('the fast bundle (when built) computes import.meta.url only when read, as the file\'s URL', () => {
+  const infoFile = path.join(root, 'dist/build-info.json');
+  const built = existsSync(infoFile) ? (JSON.parse(readFileSync(infoFile, 'utf8')) as BuildInfo) : undefined;
+  const bundle = built?.fastEntries?.['src/cli/opensnoop-main.ts'];
+  if (bundle === undefined || !existsSync(path.join(root, bundle))) {
+    console.log('  skipped: dist/ has no fast opensnoop bundle (npm run build makes it)');
+    return;
+  }
+  const banner = readFileSync(path.join(root, bundle), 'utf8').split('\n')[0];
+  assert.match(banner, /get url\(\)/, 'a getter, not a value computed at load');
+  const url = node([], `const __filename = ${JSON.stringify(path.join(root, bundle))}; ${banner} console.log(__tsbpfModule.url);`);
+  assert.is(url, pathToFileURL(path.join(root, bundle)).href);
 });
 
 test('a fast entry is stale only when a source its bundle holds changed; the build lists them', () => {

@@ -5,7 +5,7 @@
  */
 
 import { assemble, encode } from 'ebpf-bytecode-utils';
-import { EXIT_OK, UsageError, parseCommandArgs, readInput, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseArgsOrHelp, readInput, type CliIo, type Command } from '../command.js';
 
 const help = `Usage: tsbpf asm [--hex] FILE
 
@@ -40,14 +40,11 @@ export const asm: Command = {
   name: 'asm',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       hex: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError("missing FILE (use '-' for stdin)");
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const text = new TextDecoder().decode(await readInput(positionals[0], io));

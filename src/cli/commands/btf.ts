@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { BtfError, decodeBtf, dumpC, type Btf } from 'ebpf-bytecode-utils';
 import { ElfError, elfSectionBytes } from '../../elf/elf-sections.js';
-import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseArgsOrHelp, type CliIo, type Command } from '../command.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 
@@ -70,16 +70,13 @@ export const btf: Command = {
   name: 'btf',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       base: { type: 'string' },
       'no-vmlinux-header': { type: 'boolean' },
       'no-type-tags': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     const [sub, file = VMLINUX, extra] = positionals;
     if (sub === undefined) throw new UsageError("missing subcommand: 'tsbpf btf dump [FILE]'");
     if (sub !== 'dump') throw new UsageError(`unknown subcommand '${sub}' (expected 'dump')`);

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeObject, type CompiledProgram, type ObjectProgram, type Program } from '../../dsl/index.js';
-import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseArgsOrHelp, type CliIo, type Command } from '../command.js';
 
 const help = `Usage: tsbpf build [--export NAME] [-o FILE] MODULE
 
@@ -80,15 +80,12 @@ export const build: Command = {
   name: 'build',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       export: { type: 'string' },
       o: { type: 'string', short: 'o' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('missing MODULE');
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const file = positionals[0];

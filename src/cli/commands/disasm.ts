@@ -5,7 +5,7 @@
  */
 
 import { decode, disassembleKernel, disassembleLlvm, hexToBytes, pseudoImmName } from 'ebpf-bytecode-utils';
-import { EXIT_OK, UsageError, parseCommandArgs, readInput, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseArgsOrHelp, readInput, type CliIo, type Command } from '../command.js';
 
 const help = `Usage: tsbpf disasm [--hex] [--syntax kernel|llvm] [--names] [FILE]
 
@@ -32,16 +32,13 @@ export const disasm: Command = {
   name: 'disasm',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       hex: { type: 'boolean' },
       syntax: { type: 'string', default: 'kernel' },
       names: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     const syntax = values.syntax;
     if (syntax !== 'kernel' && syntax !== 'llvm') throw new UsageError(`--syntax must be 'kernel' or 'llvm', not '${syntax}'`);
     if (values.names && syntax !== 'kernel') throw new UsageError('--names goes with --syntax kernel');

@@ -9,7 +9,7 @@ import { verifierLogFacts } from '../../programs/verifier-log.js';
 import type { ProgramSpecFile } from '../../spec/program-spec.js';
 import type { SpecVerdict } from '../../spec/verdict.js';
 import { loadSpec, type LoadedSpec } from '../../spec/load-spec.js';
-import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseArgsOrHelp, type CliIo, type Command } from '../command.js';
 import { readSpecFile } from '../spec-file.js';
 import { logLevelArg, writeVerdict } from '../spec-options.js';
 
@@ -57,16 +57,13 @@ export const kload: Command = {
   name: 'kload',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       json: { type: 'boolean' },
       'log-level': { type: 'string' },
       'pin-root': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
     const logLevel = logLevelArg(values['log-level'], 1);
     let status = EXIT_OK;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseArgsOrHelp, type CliIo, type Command } from '../command.js';
 import { verdictLine } from '../../spec/verdict.js';
 import { loadForVerdict } from './kload.js';
 import { readSpecFile } from '../spec-file.js';
@@ -36,18 +36,15 @@ export const krun: Command = {
   name: 'krun',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       json: { type: 'boolean' },
       data: { type: 'string' },
       ctx: { type: 'string' },
       repeat: { type: 'string' },
       'pin-root': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
     const input = runInputArgs(values);
     let status = EXIT_OK;

@@ -6,7 +6,7 @@
 
 import { interpreterFromSpec, InterpreterError, kfuncNamesFromBtf } from '../../../verifier-sim/index.js';
 import { kernelBtf } from '../../dsl/kernel-btf.js';
-import { EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_OK, UsageError, parseArgsOrHelp, type CliIo, type Command } from '../command.js';
 import { runInputArgs, writeRunResult } from '../spec-options.js';
 import { readSpecFile } from '../spec-file.js';
 
@@ -42,17 +42,14 @@ export const run: Command = {
   name: 'run',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       json: { type: 'boolean' },
       data: { type: 'string' },
       ctx: { type: 'string' },
       repeat: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
     const input = runInputArgs(values);
     for (const file of positionals) {

@@ -9,7 +9,7 @@ import { decode, type Btf } from 'ebpf-bytecode-utils';
 import { KERNEL_BTF_PATH, kernelBtf } from '../../dsl/kernel-btf.js';
 import { verify } from '../../../verifier-sim/index.js';
 import { possibleCpuCount } from '../../system/possible-cpus.js';
-import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { EXIT_NEGATIVE, EXIT_OK, UsageError, parseArgsOrHelp, type CliIo, type Command } from '../command.js';
 import { readSpecFile } from '../spec-file.js';
 import { logLevelArg, writeVerdict } from '../spec-options.js';
 
@@ -73,17 +73,14 @@ export const verifyCommand: Command = {
   name: 'verify',
   help,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseArgsOrHelp(args, {
       json: { type: 'boolean' },
       'log-level': { type: 'string' },
       cpus: { type: 'string' },
       btf: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.writeOut(help);
-      return EXIT_OK;
-    }
+    }, help, io);
+    if (parsed === undefined) return EXIT_OK;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('missing SPEC.json');
     const logLevel = logLevelArg(values['log-level'], 1);
     if (logLevel > 2) throw new UsageError(`--log-level must be 0, 1 or 2, not ${logLevel}`);
