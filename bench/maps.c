@@ -1,4 +1,4 @@
-// The C side of bench/maps.ts: the same map loops through raw syscall(SYS_bpf, ...), no libbpf.
+// The C side of bench/maps.ts: the same map loops (hash and array) through raw syscall(SYS_bpf, ...), no libbpf.
 // Usage: maps N_SINGLE N_BATCH_ENTRIES ROUNDS. Prints "name ns_per_op" lines (batch: ns per entry),
 // in CPU time.
 #define _GNU_SOURCE
@@ -21,10 +21,10 @@ static double now_ns(void) {
   return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static int create_hash(unsigned max) {
+static int create_map(unsigned type, unsigned max) {
   union bpf_attr a;
   memset(&a, 0, sizeof(a));
-  a.map_type = BPF_MAP_TYPE_HASH;
+  a.map_type = type;
   a.key_size = 4;
   a.value_size = 8;
   a.max_entries = max;
@@ -37,7 +37,8 @@ int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 200000;
   unsigned entries = argc > 2 ? (unsigned)atol(argv[2]) : 100000;
   int rounds = argc > 3 ? atoi(argv[3]) : 3;
-  int fd = create_hash(1024);
+  int fd = create_map(BPF_MAP_TYPE_HASH, 1024);
+  int afd = create_map(BPF_MAP_TYPE_ARRAY, 1024);
   uint32_t key = 7;
   uint64_t value = 42;
   union bpf_attr elem;
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
   elem.key = (uint64_t)(uintptr_t)&key;
   elem.value = (uint64_t)(uintptr_t)&value;
   sys_bpf(BPF_MAP_UPDATE_ELEM, &elem, 32);
+  union bpf_attr aelem = elem;
+  aelem.map_fd = afd;
+  sys_bpf(BPF_MAP_UPDATE_ELEM, &aelem, 32);
   for (int r = 0; r < rounds; r++) {
     double t0 = now_ns();
     for (long i = 0; i < n; i++) sys_bpf(BPF_MAP_LOOKUP_ELEM, &elem, 32);
@@ -53,12 +57,18 @@ int main(int argc, char **argv) {
     t0 = now_ns();
     for (long i = 0; i < n; i++) { value = i; sys_bpf(BPF_MAP_UPDATE_ELEM, &elem, 32); }
     printf("update %.1f\n", (now_ns() - t0) / n);
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) sys_bpf(BPF_MAP_LOOKUP_ELEM, &aelem, 32);
+    printf("array_lookup %.1f\n", (now_ns() - t0) / n);
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) { value = i; sys_bpf(BPF_MAP_UPDATE_ELEM, &aelem, 32); }
+    printf("array_update %.1f\n", (now_ns() - t0) / n);
     // The floor of any bpf() call: a command number the kernel rejects at once (EINVAL).
     t0 = now_ns();
     for (long i = 0; i < n; i++) sys_bpf(9999, &elem, 32);
     printf("null %.1f\n", (now_ns() - t0) / n);
   }
-  int big = create_hash(entries);
+  int big = create_map(BPF_MAP_TYPE_HASH, entries);
   uint32_t *keys = malloc(entries * 4);
   uint64_t *values = malloc(entries * 8);
   for (unsigned i = 0; i < entries; i++) { keys[i] = i; values[i] = i; }

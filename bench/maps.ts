@@ -1,9 +1,11 @@
 // Map element costs from JS (tsbpf) against the same loops in C (bench/maps.c, compiled here with
 // gcc into a temp dir; raw syscall(SYS_bpf), no libbpf): single-element lookup and update of a
-// hash map, and batch lookup throughput. Targets: JS within 1.3× of C; batch ≥ 5 M entries/s.
+// hash map and of an array map, and batch lookup throughput. Targets: JS within 1.3× of C; batch ≥ 5 M entries/s.
 // C and JS rounds alternate so that machine noise hits both; the table shows medians of CPU time
 // (user + system, process-wide: process.cpuUsage() here, CLOCK_PROCESS_CPUTIME_ID in C), which,
-// unlike wall time, does not count waiting for a CPU on a loaded machine.
+// unlike wall time, does not count waiting for a CPU on a loaded machine. Other processes still
+// disturb both sides (cache and TLB pollution) and the disturbance drifts over seconds, so JS/C
+// is the median of each round's own ratio: use many short rounds (e.g. 50000 calls × 31 rounds).
 // Where the JS/C gap comes from (PTI without PCID: TLB refills after every system call) is taken
 // apart by bench/maps-variants.ts and bench/maps-pti.c.
 //
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentBackend } from '../syscalls/index.js';
 import { ArrayMap, BPF_F_MMAPABLE, BpfMap, HashMap, u32, u64, viewOf } from '../src/maps/index.js';
+import { struct, u32 as u32Type } from '../src/types/index.js';
 
 if (process.getuid?.() !== 0) {
   console.log('bench/maps: needs root (bpf() maps); skipped');
@@ -59,6 +62,12 @@ viewOf(key).setUint32(0, 7, true);
 const value = new Uint8Array(8);
 raw.set(key, value);
 typed.set(7, 42n);
+const array = ArrayMap.create({ value: u64, maxEntries: 1024, name: 'bench_array' });
+array.set(7, 42n);
+// An 8-byte struct value: the same sizes as the C loop's u32 → u64 hash map.
+const pair = struct('pair', { lo: u32Type, hi: u32Type });
+const structured = HashMap.create({ key: u32, value: pair, maxEntries: 1024, name: 'bench_struct' });
+structured.set(7, { lo: 1, hi: 2 });
 const out = new Uint8Array(8);
 const big = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: entries, name: 'bench_batch' });
 {
@@ -73,8 +82,8 @@ const mmapable = ArrayMap.create({ value: u32, maxEntries: mmapEntries, flags: B
 const mapped = mmapable.mmap();
 for (let i = 0; i < mmapEntries; i += 4099) mapped.set(i, i);
 
-const js: Record<string, number[]> = { lookupRaw: [], lookupGetInto: [], lookupTyped: [], updateSet: [], updateTyped: [], batch: [], mmapGet: [], mmapView: [], null: [] };
-const c: Record<string, number[]> = { lookup: [], update: [], batch: [], null: [] };
+const js: Record<string, number[]> = { batch: [], mmapGet: [], mmapView: [] };
+const c: Record<string, number[]> = { lookup: [], update: [], arrayLookup: [], arrayUpdate: [], batch: [], null: [] };
 const valueView = viewOf(value);
 // One function per case (no shared timing helper, no loop inside one big function that only
 // on-stack replacement optimizes): each call site stays monomorphic, as in user code.
@@ -95,6 +104,9 @@ const cases = {
   lookupRaw: () => { const t0 = ns(); for (let i = 0; i < n; i++) acc.lookup(); return perCall(t0); },
   lookupGetInto: () => { const t0 = ns(); for (let i = 0; i < n; i++) raw.getInto(key, out); return perCall(t0); },
   lookupTyped: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.get(7); return perCall(t0); },
+  lookupHas: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.has(7); return perCall(t0); },
+  lookupStruct: () => { const t0 = ns(); for (let i = 0; i < n; i++) structured.get(7); return perCall(t0); },
+  lookupArray: () => { const t0 = ns(); for (let i = 0; i < n; i++) array.get(7); return perCall(t0); },
   updateSet: () => {
     const t0 = ns();
     for (let i = 0; i < n; i++) {
@@ -104,6 +116,23 @@ const cases = {
     return perCall(t0);
   },
   updateTyped: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.set(7, BigInt(i)); return perCall(t0); },
+  // The same without the loop's own BigInt(i) allocation: what the library adds.
+  updateTypedSame: () => {
+    const t0 = ns();
+    const v = 42n;
+    for (let i = 0; i < n; i++) typed.set(7, v);
+    return perCall(t0);
+  },
+  updateStruct: () => {
+    const t0 = ns();
+    const v = { lo: 0, hi: 2 };
+    for (let i = 0; i < n; i++) {
+      v.lo = i;
+      structured.set(7, v);
+    }
+    return perCall(t0);
+  },
+  updateArray: () => { const t0 = ns(); for (let i = 0; i < n; i++) array.set(7, BigInt(i)); return perCall(t0); },
 };
 /** CPU ns per entry of a whole-map batch lookup, 4096 entries per call. */
 function batchLookup(): number {
@@ -130,9 +159,11 @@ for (let r = 0; r < rounds; r++) {
   const cr = runC();
   c.lookup.push(cr.lookup);
   c.update.push(cr.update);
+  c.arrayLookup.push(cr.array_lookup);
+  c.arrayUpdate.push(cr.array_update);
   c.batch.push(cr.batch);
   c.null.push(cr.null);
-  for (const [name, run] of Object.entries(cases)) js[name]!.push(run());
+  for (const [name, run] of Object.entries(cases)) (js[name] ??= []).push(run());
   js.batch.push(batchLookup());
   const [get, viewRead, sum, sum2] = mmapReads();
   js.mmapGet.push(get);
@@ -143,20 +174,32 @@ mapped.close();
 mmapable.close();
 raw.close();
 typed.close();
+array.close();
+structured.close();
 big.close();
 rmSync(dir, { recursive: true, force: true });
 
-const rows: [string, number, number][] = [
-  ['floor: bpf() with an invalid command (EINVAL)', median(js.null), median(c.null)],
-  ['lookup: MapElemAccess.lookup (preallocated)', median(js.lookupRaw), median(c.lookup)],
-  ['lookup: BpfMap.getInto(key, out)', median(js.lookupGetInto), median(c.lookup)],
-  ['lookup: HashMap<u32,u64>.get', median(js.lookupTyped), median(c.lookup)],
-  ['update: BpfMap.set(key, value)', median(js.updateSet), median(c.update)],
-  ['update: HashMap<u32,u64>.set', median(js.updateTyped), median(c.update)],
+/** Median over rounds of JS/C within the same round: slow drifts of the machine's load cancel out. */
+const pairedRatio = (j: number[], cc: number[]) => median(j.map((x, r) => x / cc[r]!));
+const rows: [string, string, string][] = [
+  ['floor: bpf() with an invalid command (EINVAL)', 'null', 'null'],
+  ['lookup: MapElemAccess.lookup (preallocated)', 'lookupRaw', 'lookup'],
+  ['lookup: BpfMap.getInto(key, out)', 'lookupGetInto', 'lookup'],
+  ['lookup: HashMap<u32,u64>.get', 'lookupTyped', 'lookup'],
+  ['lookup: HashMap<u32,u64>.has', 'lookupHas', 'lookup'],
+  ['lookup: HashMap<u32,struct{u32,u32}>.get', 'lookupStruct', 'lookup'],
+  ['lookup: ArrayMap<u64>.get (C: array)', 'lookupArray', 'arrayLookup'],
+  ['update: BpfMap.set(key, value)', 'updateSet', 'update'],
+  ['update: HashMap<u32,u64>.set(k, BigInt(i))', 'updateTyped', 'update'],
+  ['update: HashMap<u32,u64>.set(k, same bigint)', 'updateTypedSame', 'update'],
+  ['update: HashMap<u32,struct{u32,u32}>.set', 'updateStruct', 'update'],
+  ['update: ArrayMap<u64>.set (C: array)', 'updateArray', 'arrayUpdate'],
 ];
-console.log(`map element costs, median of ${rounds} alternating rounds of ${n} calls (CPU ns per call)`);
+console.log(`map element costs, ${rounds} alternating rounds of ${n} calls (CPU ns per call, medians; JS/C: median of the rounds' ratios)`);
 console.log(`${'operation'.padEnd(46)} ${'JS ns'.padStart(8)} ${'C ns'.padStart(8)} ${'JS/C'.padStart(6)}`);
-for (const [name, j, cc] of rows) console.log(`${name.padEnd(46)} ${j.toFixed(0).padStart(8)} ${cc.toFixed(0).padStart(8)} ${(j / cc).toFixed(2).padStart(6)}`);
+for (const [name, j, cc] of rows) {
+  console.log(`${name.padEnd(46)} ${median(js[j]!).toFixed(0).padStart(8)} ${median(c[cc]!).toFixed(0).padStart(8)} ${pairedRatio(js[j]!, c[cc]!).toFixed(2).padStart(6)}`);
+}
 const jsRate = 1e3 / median(js.batch);
 const cRate = 1e3 / median(c.batch);
 console.log(`\nbatch lookup of ${entries} entries, 4096 per call (M entries per CPU second): JS ${jsRate.toFixed(2)}  C ${cRate.toFixed(2)}  JS/C time ${(cRate / jsRate).toFixed(2)}`);

@@ -22,9 +22,22 @@ export type UpdateFlag = 'any' | 'noexist' | 'exist' | number;
 
 const updateFlags = { any: BPF_ANY, noexist: BPF_NOEXIST, exist: BPF_EXIST } as const;
 
-function flagValue(flag: UpdateFlag): number {
-  return typeof flag === 'number' ? flag : updateFlags[flag];
+/**
+ * The number of update flag `flag`; a RangeError for an unknown name or a number that is not a
+ * u32 (both used to reach the kernel as `BPF_ANY`).
+ */
+export function updateFlagNumber(flag: UpdateFlag): number {
+  if (flag === 'any') return BPF_ANY;
+  if (typeof flag === 'number') {
+    if (flag >>> 0 !== flag) throw new RangeError(`update flag ${String(flag)} is not a u32`);
+    return flag;
+  }
+  const n = Object.hasOwn(updateFlags, flag) ? updateFlags[flag] : undefined;
+  if (n === undefined) throw new RangeError(`unknown update flag '${String(flag)}' (expected 'any', 'noexist', 'exist' or a number)`);
+  return n;
 }
+
+const flagValue = updateFlagNumber;
 
 /** Keys and values of a batch, back to back. */
 export interface MapBatch {
@@ -96,6 +109,10 @@ export class BpfMap implements Disposable {
   readonly description: string;
   /** The preallocated element operations (for typed wrappers and hot loops). */
   readonly access: MapElemAccess;
+  /** `access.hot`, `access.keyAt`, `access.valueAt`, `keySize` and `valueBufferSize`, read by the hot paths from this object. */
+  private readonly hotBytes: Uint8Array;
+  private readonly hotKeyAt: number;
+  private readonly hotValueAt: number;
   #fd: number;
   #pinnedPath: string | undefined;
   #reusedPin = false;
@@ -113,6 +130,9 @@ export class BpfMap implements Disposable {
     this.valueBufferSize = isPerCpu(type) ? perCpuStride(valueSize) * this.cpus : valueSize;
     this.description = describeMap(type, name);
     this.access = new MapElemAccess(fd, keySize, this.valueBufferSize);
+    this.hotBytes = this.access.hot;
+    this.hotKeyAt = this.access.keyAt;
+    this.hotValueAt = this.access.valueAt;
     trackFd(this, 'map', this.description, fd);
   }
 
@@ -280,6 +300,7 @@ export class BpfMap implements Disposable {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    this.access.invalidate();
     untrackFd(this);
     closeFd(fd);
   }
@@ -310,9 +331,18 @@ export class BpfMap implements Disposable {
     copy(this.access.value, value);
   }
 
-  /** Throws the KernelObjectError of element call `cmd` that returned `ret` (`-errno`); for typed wrappers. */
+  /**
+   * Throws the KernelObjectError of element call `cmd` that returned `ret` (`-errno`); for typed
+   * wrappers. On a closed map (whose attrs name fd -1, hence `EBADF`) the error says so.
+   */
   fail(op: string, cmd: number, ret: number, explain?: (errno: number) => string | undefined): never {
+    this.open(op);
     throw KernelObjectError.wrap(op, this.description, bpfError(cmd, -ret), explain);
+  }
+
+  /** Throws the KernelObjectError of a failed `BPF_MAP_DELETE_ELEM` that returned `ret`; for typed wrappers. */
+  failDelete(ret: number): never {
+    this.fail('delete', BpfCmd.MAP_DELETE_ELEM, ret, (e) => (e === Errno.EINVAL && isArrayLike(this.type) ? 'array elements cannot be deleted' : undefined));
   }
 
   /** Throws the KernelObjectError of a failed `BPF_MAP_UPDATE_ELEM` that returned `ret`; for typed wrappers. */
@@ -330,14 +360,30 @@ export class BpfMap implements Disposable {
    * the key exists. Without `out` the value stays in `access.value` until the next operation.
    */
   getInto(key: Uint8Array, out: Uint8Array | undefined, flags = 0): boolean {
+    // The hot path reads only the access object and the arrays it copies (each distinct object
+    // is a page to refill after the system call on kernels with PTI and no PCID); any problem
+    // goes to checkLookup for the precise error.
+    const acc = this.access;
+    if (acc.closed || key.byteLength !== this.keySize || (out !== undefined && out.byteLength !== this.valueBufferSize)) this.checkLookup(key, out);
+    const hot = this.hotBytes;
+    copyIn(hot, this.hotKeyAt, key);
+    const r = acc.lookup(flags);
+    if (r !== 0) {
+      if (r === -Errno.ENOENT) return false;
+      if (r < 0) this.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
+    }
+    if (out !== undefined) {
+      if (out.length > 32) out.set(acc.value);
+      else copyOut(out, hot, this.hotValueAt);
+    }
+    return true;
+  }
+
+  /** Throws the error of a lookup on this map with `key` and `out`: closed, wrong key size, wrong output size. */
+  private checkLookup(key: Uint8Array, out: Uint8Array | undefined): void {
     this.open('lookup');
     this.putKey('lookup', key);
     if (out !== undefined && out.byteLength !== this.valueBufferSize) throw new MapSizeError('lookup', this.description, 'output buffer', this.valueBufferSize, out.byteLength);
-    const r = this.access.lookup(flags);
-    if (r === -Errno.ENOENT) return false;
-    if (r < 0) this.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
-    if (out !== undefined) copy(out, this.access.value);
-    return true;
   }
 
   /** Whether `key` exists. */
@@ -347,21 +393,34 @@ export class BpfMap implements Disposable {
 
   /** Creates or updates `key` (`'any'`), only creates (`'noexist'`) or only updates (`'exist'`). */
   set(key: Uint8Array, value: Uint8Array, flag: UpdateFlag = 'any'): this {
-    this.open('update');
-    this.putKey('update', key);
-    this.putValue('update', value);
-    const r = this.access.update(flagValue(flag));
-    if (r < 0) this.fail('update', BpfCmd.MAP_UPDATE_ELEM, r, updateReason);
+    const flags = flag === 'any' ? 0 : flagValue(flag); // 0 = BPF_ANY (a literal: an imported binding is one more object to read)
+    const acc = this.access;
+    if (acc.closed || key.byteLength !== this.keySize || value.byteLength !== this.valueBufferSize) {
+      this.open('update');
+      this.putKey('update', key);
+      this.putValue('update', value);
+    }
+    const hot = this.hotBytes;
+    copyIn(hot, this.hotKeyAt, key);
+    copyIn(hot, this.hotValueAt, value);
+    const r = acc.update(flags);
+    if (r < 0) this.failUpdate(r);
     return this;
   }
 
   /** Deletes `key`; returns whether it existed. */
   delete(key: Uint8Array): boolean {
-    this.open('delete');
-    this.putKey('delete', key);
-    const r = this.access.delete();
-    if (r === -Errno.ENOENT) return false;
-    if (r < 0) this.fail('delete', BpfCmd.MAP_DELETE_ELEM, r, (e) => (e === Errno.EINVAL && isArrayLike(this.type) ? 'array elements cannot be deleted' : undefined));
+    const acc = this.access;
+    if (acc.closed || key.byteLength !== this.keySize) {
+      this.open('delete');
+      this.putKey('delete', key);
+    }
+    copyIn(this.hotBytes, this.hotKeyAt, key);
+    const r = acc.delete();
+    if (r !== 0) {
+      if (r === -Errno.ENOENT) return false;
+      if (r < 0) this.failDelete(r);
+    }
     return true;
   }
 
@@ -561,6 +620,22 @@ function copy(dst: Uint8Array, src: Uint8Array): void {
     return;
   }
   for (let i = 0; i < n; i++) dst[i] = src[i];
+}
+
+/** Copies `src` into `dst` at `at`: a plain loop for small arrays. */
+function copyIn(dst: Uint8Array, at: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 32) {
+    dst.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+}
+
+/** Copies `dst.length` bytes of `src` from `at` into `dst` (a plain loop: for small arrays). */
+function copyOut(dst: Uint8Array, src: Uint8Array, at: number): void {
+  const n = dst.length;
+  for (let i = 0; i < n; i++) dst[i] = src[at + i]!;
 }
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {

@@ -5,11 +5,36 @@
  */
 
 import { BpfCmd, Errno, type MapElemAccess } from '../../syscalls/index.js';
-import { BpfMap, type UpdateFlag } from './bpf-map.js';
-import { viewOf, type Codec } from './codec.js';
+import { BpfMap, updateFlagNumber, type UpdateFlag } from './bpf-map.js';
+import { i32, i64, u32, u64, viewOf, type Codec } from './codec.js';
 import { MapSizeError } from './map-size-error.js';
 
-const flagNumbers = { any: 0, noexist: 1, exist: 2 } as const;
+/**
+ * How a codec's values are moved on the fast path: the scalar codecs of `codec.ts` through a
+ * typed array over the map's buffer (one store or load, no DataView call, no codec object
+ * touched), any other codec through its `write`/`read`.
+ */
+// The switches on hot paths use the numbers as literals: reading `Kind` there would touch one more
+// object per call.
+const Kind = { Generic: 0, U32: 1, I32: 2, U64: 3, I64: 4 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** Whether typed arrays use little-endian order here (they use the platform's; BPF maps the kernel's). */
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function kindOf(codec: Codec<unknown>): Kind {
+  if (!littleEndian) return Kind.Generic;
+  if (codec === u32) return Kind.U32;
+  if (codec === i32) return Kind.I32;
+  if (codec === u64) return Kind.U64;
+  if (codec === i64) return Kind.I64;
+  return Kind.Generic;
+}
+
+/** `2^64 − 1`, `2^63 − 1`, `−2^63`: bounds of the 64-bit fast paths, computed once. */
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MAX = (1n << 63n) - 1n;
+const I64_MIN = -(1n << 63n);
 
 /** What typed map constructors take besides the codecs. */
 export interface TypedMapOptions {
@@ -23,7 +48,16 @@ export interface TypedMapOptions {
 
 /**
  * A map with typed keys and values. Keys and values are encoded straight into the map's
- * preallocated buffers: `get` of a number key allocates only the decoded value.
+ * preallocated buffers: `get` of a number key allocates only the decoded value (a `bigint` for
+ * the 64-bit codecs), `set` and `has` allocate nothing.
+ *
+ * Single-element operations are the hot path of user code, and on a kernel with PTI and no PCID
+ * each distinct memory page touched after a system call costs a TLB refill (see
+ * bench/maps-variants.ts). So `get`/`set`/`has`/`delete` touch few objects: this map, its
+ * {@link MapElemAccess} (whose attrs, key and value share one page), and, for the scalar codecs
+ * (`u32`, `i32`, `u64`, `i64`), one typed array over the key or value instead of the codec and a
+ * DataView. Other codecs (structs, `bytes(n)`) go through their `write`/`read`. Both paths give
+ * the same results and errors (the test `maps-typed-fast-path` checks them against each other).
  */
 export class TypedMap<K, V> implements Disposable {
   /** The underlying raw map. */
@@ -36,6 +70,14 @@ export class TypedMap<K, V> implements Disposable {
   private readonly valueView: DataView;
   /** The map's element access (one object hop less per operation than `map.access`). */
   private readonly access: MapElemAccess;
+  private readonly keyKind: Kind;
+  private readonly valueKind: Kind;
+  /** 32-bit and 64-bit views of the key and value buffers, for the scalar kinds (empty when unused). */
+  private readonly keyWords: Uint32Array;
+  private readonly keyLongs: BigUint64Array;
+  private readonly valueWords: Uint32Array;
+  private readonly valueLongs: BigUint64Array;
+  private readonly valueSignedLongs: BigInt64Array;
 
   /** Narrows `map` to these codecs; a MapSizeError when their sizes are not the map's. */
   constructor(map: BpfMap, keyCodec: Codec<K>, valueCodec: Codec<V>) {
@@ -44,9 +86,21 @@ export class TypedMap<K, V> implements Disposable {
     this.map = map;
     this.keyCodec = keyCodec;
     this.valueCodec = valueCodec;
-    this.keyView = viewOf(map.access.key);
-    this.valueView = viewOf(map.access.value);
+    const { key, value } = map.access;
+    this.keyView = viewOf(key);
+    this.valueView = viewOf(value);
     this.access = map.access;
+    // The access buffers are 8-byte aligned (MapElemAccess), as typed arrays over them need.
+    const aligned = key.byteOffset % 8 === 0 && value.byteOffset % 8 === 0;
+    this.keyKind = aligned ? kindOf(keyCodec as Codec<unknown>) : Kind.Generic;
+    this.valueKind = aligned ? kindOf(valueCodec as Codec<unknown>) : Kind.Generic;
+    const words = (kind: Kind) => (kind === Kind.U32 || kind === Kind.I32 ? 1 : 0);
+    const longs = (kind: Kind) => (kind === Kind.U64 || kind === Kind.I64 ? 1 : 0);
+    this.keyWords = new Uint32Array(key.buffer, key.byteOffset, words(this.keyKind));
+    this.keyLongs = new BigUint64Array(key.buffer, key.byteOffset, longs(this.keyKind));
+    this.valueWords = new Uint32Array(value.buffer, value.byteOffset, words(this.valueKind));
+    this.valueLongs = new BigUint64Array(value.buffer, value.byteOffset, longs(this.valueKind));
+    this.valueSignedLongs = new BigInt64Array(value.buffer, value.byteOffset, longs(this.valueKind));
   }
 
   /** The fd of the underlying map. */
@@ -54,41 +108,119 @@ export class TypedMap<K, V> implements Disposable {
     return this.map.fd;
   }
 
+  /**
+   * Encodes `key` into the access key buffer: a RangeError (the codec's) for a key that does not
+   * fit; the closed-map error first when the map is closed.
+   */
+  private putKey(key: K): void {
+    if (this.access.closed) void this.map.fd; // throws: the map is closed
+    switch (this.keyKind) {
+      case 1 /* Kind.U32 */:
+        if (typeof key !== 'number' || key >>> 0 !== key) this.keyCodec.write(this.keyView, 0, key);
+        this.keyWords[0] = key as number;
+        return;
+      case 2 /* Kind.I32 */:
+        if (typeof key !== 'number' || (key | 0) !== key) this.keyCodec.write(this.keyView, 0, key);
+        this.keyWords[0] = key as number;
+        return;
+      case 3 /* Kind.U64 */:
+        if (typeof key !== 'bigint' || key < 0n || key > U64_MAX) this.keyCodec.write(this.keyView, 0, key);
+        this.keyLongs[0] = key as bigint;
+        return;
+      case 4 /* Kind.I64 */:
+        if (typeof key !== 'bigint' || key < I64_MIN || key > I64_MAX) this.keyCodec.write(this.keyView, 0, key);
+        this.keyLongs[0] = key as bigint;
+        return;
+      default:
+        this.keyCodec.write(this.keyView, 0, key);
+    }
+  }
+
+  /** Encodes `value` into the access value buffer (a RangeError for a value that does not fit). */
+  private putValue(value: V): void {
+    switch (this.valueKind) {
+      case 1 /* Kind.U32 */:
+        if (typeof value !== 'number' || value >>> 0 !== value) this.valueCodec.write(this.valueView, 0, value);
+        this.valueWords[0] = value as number;
+        return;
+      case 2 /* Kind.I32 */:
+        if (typeof value !== 'number' || (value | 0) !== value) this.valueCodec.write(this.valueView, 0, value);
+        this.valueWords[0] = value as number;
+        return;
+      case 3 /* Kind.U64 */:
+        if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) this.valueCodec.write(this.valueView, 0, value);
+        this.valueLongs[0] = value as bigint;
+        return;
+      case 4 /* Kind.I64 */:
+        if (typeof value !== 'bigint' || value < I64_MIN || value > I64_MAX) this.valueCodec.write(this.valueView, 0, value);
+        this.valueLongs[0] = value as bigint;
+        return;
+      default:
+        this.valueCodec.write(this.valueView, 0, value);
+    }
+  }
+
+  /** Decodes the access value buffer. */
+  private takeValue(): V {
+    switch (this.valueKind) {
+      case 1 /* Kind.U32 */:
+        return this.valueWords[0] as V;
+      case 2 /* Kind.I32 */:
+        return (this.valueWords[0]! | 0) as V;
+      case 3 /* Kind.U64 */:
+        return this.valueLongs[0] as V;
+      case 4 /* Kind.I64 */:
+        return this.valueSignedLongs[0] as V;
+      default:
+        return this.valueCodec.read(this.valueView, 0);
+    }
+  }
+
   /** The value of `key`, or undefined. */
   get(key: K): V | undefined {
-    void this.map.fd; // throws when closed
-    this.keyCodec.write(this.keyView, 0, key);
+    this.putKey(key);
     const r = this.access.lookup();
-    if (r === -Errno.ENOENT) return undefined;
-    if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
-    return this.valueCodec.read(this.valueView, 0);
+    if (r !== 0) {
+      if (r === -Errno.ENOENT) return undefined;
+      if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
+    }
+    return this.takeValue();
   }
 
   /** Whether `key` exists. */
   has(key: K): boolean {
-    void this.map.fd;
-    this.keyCodec.write(this.keyView, 0, key);
-    const r = this.map.access.lookup();
-    if (r === -Errno.ENOENT) return false;
-    if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
+    this.putKey(key);
+    const r = this.access.lookup();
+    if (r !== 0) {
+      if (r === -Errno.ENOENT) return false;
+      if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
+    }
     return true;
   }
 
-  /** Sets `key` to `value` (`flag`: `'any'`, `'noexist'`, `'exist'`). */
+  /**
+   * Sets `key` to `value` (`flag`: `'any'`, `'noexist'`, `'exist'`, or a number such as
+   * `BPF_F_LOCK | BPF_EXIST`). The key exists (`noexist`) or is missing (`exist`): a
+   * KernelObjectError that says so.
+   */
   set(key: K, value: V, flag: UpdateFlag = 'any'): this {
-    void this.map.fd;
-    this.keyCodec.write(this.keyView, 0, key);
-    this.valueCodec.write(this.valueView, 0, value);
-    const r = this.access.update(typeof flag === 'number' ? flag : flagNumbers[flag]);
+    const flags = flag === 'any' ? 0 : updateFlagNumber(flag);
+    this.putKey(key);
+    this.putValue(value);
+    const r = this.access.update(flags);
     if (r < 0) this.map.failUpdate(r);
     return this;
   }
 
   /** Deletes `key`; returns whether it existed. */
   delete(key: K): boolean {
-    const k = new Uint8Array(this.keyCodec.size);
-    this.keyCodec.write(viewOf(k), 0, key);
-    return this.map.delete(k);
+    this.putKey(key);
+    const r = this.access.delete();
+    if (r !== 0) {
+      if (r === -Errno.ENOENT) return false;
+      if (r < 0) this.map.failDelete(r);
+    }
+    return true;
   }
 
   /** Every key. */
