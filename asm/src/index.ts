@@ -22,3 +22,4 @@ export * from './llvm-syntax.js';
 export * from './assembler.js';
 export * from './btf/index.js';
 export * from './elf/index.js';
+export * from './helper-signature.js';

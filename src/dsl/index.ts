@@ -99,3 +99,4 @@ export * from './bpf-loop.js';
 export * from './ringbuf-reservation.js';
 export * from './kfunc.js';
 export * from './iter-num.js';
+export * from './helper-call.js';

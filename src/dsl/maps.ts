@@ -121,6 +121,9 @@ export class MapHandle<K extends SomeType, V extends SomeType> {
     this.#mapArg = mapArg ?? { kind: 'map', map: spec.name };
   }
 
+  /** How helpers receive this map (internal: its symbolic reference, or a checked inner-map pointer). */
+  get mapArg(): ArgNode { return this.#mapArg; }
+
   /** `bpf_map_lookup_elem(&map, &key)`: a maybe-NULL value pointer for `$.ifSome`. */
   lookup(key: ValueArg<K>): Maybe<V> {
     const h = helperByName('map_lookup_elem');

@@ -50,6 +50,7 @@ import { kernelRoot, type KernelRef } from './kernel-ref.js';
 import { captureSite, recordSite } from './source-location.js';
 import { callKfunc, type KfuncArg, type KfuncArgDecl, type KfuncArgOf, type KfuncDecl, type KfuncResultOf, type KfuncRetDecl } from './kfunc.js';
 import { iterNumLoop } from './iter-num.js';
+import { callHelper, type HelperArgs, type HelperName, type HelperResult } from './helper-call.js';
 import type { CompileOptions } from './compile.js';
 import type { CompiledVerifyResult, VerifyCompiledOptions } from './verify-compiled.js';
 
@@ -684,9 +685,22 @@ export class Builder<P extends ProgType> implements Emitter {
   // ---- helpers ----
 
   /**
+   * Calls helper `name` (the kernel's name, with `bpf_`) with arguments typed by its prototype
+   * (src/dsl/helper-call.ts): `$.callHelper('bpf_skb_store_bytes', ctx, 12, buf, 0)`. Sizes that
+   * follow a pointer are implied by the pointed-to object; a `RET_INTEGER` result is an
+   * `Expr<s64>`, `RET_VOID` nothing, a map value pointer a `Maybe` for `$.ifSome`. Checked again at
+   * run time (argument kinds, map/helper compatibility, program type, license) with a
+   * {@link DslError}; helpers the eDSL cannot express are refused with the reason.
+   */
+  callHelper<N extends HelperName, const A extends readonly unknown[]>(name: N, ...args: A extends HelperArgs<N, A> ? A : HelperArgs<N, A>): HelperResult<N, A> {
+    return callHelper({ out: this, progType: this.progType, license: this.license, gplCompatible: GPL_COMPATIBLE.has(this.license) }, name, args) as HelperResult<N, A>;
+  }
+
+  /**
    * Calls any helper whose arguments are all scalars (`ARG_ANYTHING`, `ARG_CONST_…` without a
    * pointer) and whose result is an integer, by name: `$.helper('jiffies64')`. The prototype comes
-   * from the helper table; a helper needing pointers has its own method.
+   * from the helper table; the result is an unsigned `Expr<u64>`. {@link Builder.callHelper}
+   * calls pointer-taking helpers too and types the result as the signed `Expr<s64>`.
    */
   helper(name: string, ...args: (Expr<IntType> | number)[]): Expr<U64> {
     const h = helperByName(name);
