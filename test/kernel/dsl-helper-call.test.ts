@@ -16,6 +16,7 @@ import { PLAIN_PROG_TYPES, prototypeRow, synthesizeArgs } from '../support/helpe
 import { struct } from '../../src/types/index.js';
 import { kernelTest } from '../support/kernel.js';
 import { helpersMissing } from '../support/kernel-lacks.js';
+import { makeEnvironment, type Environment } from '../../verifier-sim/interpreter/index.js';
 
 const test = suite('dsl helper call (kernel)');
 
@@ -30,7 +31,7 @@ function note(text: string): void {
 interface Run { readonly retval: number; readonly dataOut: Uint8Array | undefined }
 
 /** Loads and runs `p` once in the kernel on `data`; then the offline verifier and interpreter where they can. */
-async function runBoth(p: Program, data: Uint8Array): Promise<Run> {
+async function runBoth(p: Program, data: Uint8Array, env?: Environment): Promise<Run> {
   const c: CompiledProgram = compile(p);
   let k: Run;
   {
@@ -43,7 +44,7 @@ async function runBoth(p: Program, data: Uint8Array): Promise<Run> {
   else {
     let s;
     try {
-      s = simulate(c).run({ data });
+      s = simulate(c, env === undefined ? {} : { env }).run({ data });
     } catch (e) {
       note(`interpreter on ${p.name}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -150,7 +151,9 @@ kernelTest(test, 'bpf_get_ns_current_pid_tgid gives this process\'s pid in its p
     $.if(r.ne(0n), () => $.return(r.cast(u32)));
     return ns.field('tgid').get();
   });
-  const k = await runBoth(p, new Uint8Array(64));
+  // the interpreter's environment: this process in its pid namespace, as the kernel sees it
+  const env = makeEnvironment({ pidNamespace: { dev: BigInt(st.dev), ino: BigInt(st.ino), pid: process.pid, tgid: process.pid } });
+  const k = await runBoth(p, new Uint8Array(64), env);
   assert.is(k.retval, process.pid);
 }, () => helpersMissing('xdp', 'bpf_get_ns_current_pid_tgid'));
 

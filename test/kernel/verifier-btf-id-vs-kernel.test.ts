@@ -45,14 +45,6 @@ function kernelLoad(insns: Parameters<typeof encode>[0], progType: string, licen
   }
 }
 
-/** The log without the lines of precision tracking (`mark_precise: …`), which the simulator does not model. */
-function withoutPrecision(log: string): string {
-  return log
-    .split('\n')
-    .filter((l) => !l.startsWith('mark_precise: '))
-    .join('\n');
-}
-
 const suite = test;
 
 kernelTest(
@@ -72,10 +64,8 @@ kernelTest(
       const s = verify(row.insns, { progType: row.progType, license, btf, logLevel: 1, expectedAttachType: row.expectedAttachType, attachBtfId: row.attachBtfId });
       if (kernelVerdict !== row.verdict || kernelError !== row.error) wrong.push(`table ${row.name}: kernel says ${kernelVerdict} ${kernelError ?? ''}`);
       if (s.verdict !== kernelVerdict || s.error !== kernelError) wrong.push(`verify ${row.name}: kernel ${kernelVerdict} ${kernelError ?? ''}, verify ${s.verdict} ${s.error ?? ''}`);
-      // Logs with precision backtracking differ by those lines and by where state tails go.
-      if (k.log.includes('mark_precise: ')) continue;
       logsCompared++;
-      if (withoutPrecision(k.log) !== s.log) logsDiffering.push(row.name);
+      if (k.log !== s.log) logsDiffering.push(row.name);
     }
     console.log(`verifier btf-id vs kernel: ${rows.length} rows, ${rows.length - new Set(wrong.map((w) => w.split(':')[0].replace(/^\w+ /, ''))).size}/${rows.length} agree; level 1 logs identical for ${logsCompared - logsDiffering.length}/${logsCompared} rows`);
     assert.equal(wrong, []);
@@ -96,14 +86,13 @@ kernelTest(
     for (const row of rows) {
       const license = row.license ?? 'GPL';
       const k = kernelLoad(row.insns, row.progType, license, 2, row);
-      // Precision backtracking (not modelled) moves state tails to lines of their own; the
-      // stack-liveness trace (`(0) frame 0 insn 2 +written -8`) is not modelled either.
-      if (k.log.includes('mark_precise: ') || /^\(\d+\) (frame|live stack)/m.test(k.log)) continue;
+      // The stack-liveness trace (`(0) frame 0 insn 2 +written -8`) is not modelled.
+      if (/^\(\d+\) (frame|live stack)/m.test(k.log)) continue;
       compared++;
       const s = verify(row.insns, { progType: row.progType, license, btf, logLevel: 2, expectedAttachType: row.expectedAttachType, attachBtfId: row.attachBtfId });
       if (k.log !== s.log) differing.push(row.name);
     }
-    console.log(`verifier btf-id vs kernel: level 2 logs identical for ${compared - differing.length}/${compared} rows without precision or stack-liveness lines (of ${rows.length})`);
+    console.log(`verifier btf-id vs kernel: level 2 logs identical for ${compared - differing.length}/${compared} rows without stack-liveness lines (of ${rows.length})`);
     assert.equal(differing, []);
     assert.ok(compared >= rows.length / 2, `only ${compared} of ${rows.length} logs compared`);
   },

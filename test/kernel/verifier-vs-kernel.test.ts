@@ -81,12 +81,8 @@ function openKernel(): Kernel | string {
   return k;
 }
 
-/**
- * Rows whose logs differ for a reason the simulator does not model yet (the first error line
- * and verdict still agree): the kernel prints `P` (precise) on registers of explored states
- * marked by precision backtracking, which the simulator does not do.
- */
-const KNOWN_LOG_DIFFERENCES = new Set(['infinite loop']);
+/** Rows whose logs differ for a reason the simulator does not model yet (the first error line and verdict still agree). */
+const KNOWN_LOG_DIFFERENCES = new Set<string>([]);
 
 /**
  * `ld_imm64` map references print the map's kernel address (`r1 = 0xffff8881…`), which the
@@ -96,12 +92,9 @@ function normalizeMapAddresses(log: string): string {
   return log.replace(/^(\d+: \(18\) r\d+ = )0x[0-9a-f]+ *;/gm, '$1ADDR ;');
 }
 
-/**
- * A log with map addresses normalised and without the precision marks (`P`) the kernel prints
- * on explored states after an infinite loop was detected (precision is not modelled).
- */
+/** A log with map addresses normalised. */
 function comparableLog(log: string): string {
-  return normalizeMapAddresses(log).replace(/^(old state:.*)$/gm, (line) => line.replace(/=P/g, '='));
+  return normalizeMapAddresses(log);
 }
 
 /** Replaces map indexes in `ld_imm64` map references by real fds. */
@@ -206,10 +199,7 @@ if (dialect !== null) {
     assert.equal(diffs, []);
   });
 
-  // Precision tracking is not modelled (every scalar is precise), so the kernel may prune a
-  // loop sooner than verify() does: the processed counts must agree or the kernel's be smaller
-  // (verify() never prunes a path the kernel explores), and logs are compared only where they agree.
-  test(`differential fuzzing: ${numRuns(200)} plausible programs (mutated) get the kernel's verdict and error line; processed counts never below the kernel's; level 1 logs equal where counts are`, () => {
+  test(`differential fuzzing: ${numRuns(200)} plausible programs (mutated) get the kernel's verdict, error line, processed count and level 1 log`, () => {
     const cpus = possibleCpus();
     const maps = [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 }];
     const samples = fc.sample(plausibleProgram, { numRuns: numRuns(200), seed: 20261207 });
@@ -218,7 +208,7 @@ if (dialect !== null) {
     for (const { progType, insns } of samples) {
       const kr = loadInKernel(k, { name: 'fuzz', progType, insns, maps, verdict: 'accept', error: null });
       const ours = verify(insns, { progType, maps, possibleCpus: cpus, logLevel: 1 });
-      if (kr.verdict !== ours.verdict || kr.error !== ours.error || ours.processed < kr.processed) {
+      if (kr.verdict !== ours.verdict || kr.error !== ours.error || ours.processed !== kr.processed) {
         diffs.push(`${progType}: kernel ${kr.verdict} ${JSON.stringify(kr.error)} p=${kr.processed}, ours ${ours.verdict} ${JSON.stringify(ours.error)} p=${ours.processed}: ${disassembleKernel(insns).join(' | ')}`);
       } else if (kr.processed === ours.processed) {
         sameProcessed++;
@@ -238,7 +228,7 @@ if (dialect !== null) {
   // check, leaked reference, write past the record, use after release). Logs are not compared:
   // this kernel (6.18.44) sometimes narrows a 64-bit range to the single value its tnum allows
   // (e.g. `R7=206` after `if w7 != 0xce`), which verifier-sim's scalar bounds do not do yet.
-  test(`differential fuzzing: ${numRuns(200)} plausible programs with ring buffer records get the kernel's verdict and error line; processed counts never below the kernel's`, () => {
+  test(`differential fuzzing: ${numRuns(200)} plausible programs with ring buffer records get the kernel's verdict, error line and processed count`, () => {
     const cpus = possibleCpus();
     const maps = [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 }, { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 }];
     const samples = fc.sample(plausibleRingbufProgram, { numRuns: numRuns(200), seed: 20261207 });
@@ -248,7 +238,7 @@ if (dialect !== null) {
       if (insns.some((i) => i.code === 0x85 && i.src === 0 && i.imm === 131)) withRecords++;
       const kr = loadInKernel(k, { name: 'fuzz', progType, insns, maps, verdict: 'accept', error: null });
       const ours = verify(insns, { progType, maps, possibleCpus: cpus });
-      if (kr.verdict !== ours.verdict || kr.error !== ours.error || ours.processed < kr.processed) {
+      if (kr.verdict !== ours.verdict || kr.error !== ours.error || ours.processed !== kr.processed) {
         diffs.push(`${progType}: kernel ${kr.verdict} ${JSON.stringify(kr.error)} p=${kr.processed}, ours ${ours.verdict} ${JSON.stringify(ours.error)} p=${ours.processed}: ${disassembleKernel(insns).join(' | ')}`);
       }
     }

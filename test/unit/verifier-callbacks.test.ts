@@ -156,13 +156,12 @@ export const callbackCases: readonly CallbackCase[] = [
     error: "R0 invalid mem access 'map_value_or_null'", processed: 13,
   },
   {
-    // The kernel keeps the counter precise (it feeds pointer arithmetic) and visits the callback
-    // 7 times (106 insns); the simulator does not track precision, widens it and needs fewer.
+    // The counter stays precise (it feeds pointer arithmetic), so the callback is visited 7 times.
     name: 'bpf_loop counter bounded in the callback',
     progType: 'socket_filter',
     insns: p(StoreImm(R10, -8, 0, Size.DW), StoreImm(R10, -16, 0, Size.DW), ...loop(20, true), ...ret0, ...cb(LoadMem(R3, R2, 0, Size.DW), JGT.imm(R3, 6, 'stop'), Add.imm(R3, 1), StoreMem(R2, 0, R3, Size.DW), Mov.reg(R4, R2), Add.imm(R4, -8), Add.reg(R4, R3), StoreImm(R4, 0, 1, Size.B), ...ret0, Label('stop'), Mov.imm(R0, 1), Exit())),
     verdict: 'accept',
-    error: null,
+    error: null, processed: 106,
     returns: 0,
   },
   {

@@ -30,6 +30,32 @@ export interface Environment {
   readonly sockets: readonly FakeSocket[];
   /** Tasks `bpf_task_from_pid` finds (none: every lookup returns NULL). */
   readonly tasks: readonly FakeTask[];
+  /** The current task's pid namespace, for `bpf_get_ns_current_pid_tgid`. */
+  readonly pidNamespace: PidNamespace;
+  /** `bpf_jiffies64`. */
+  readonly jiffies64: bigint;
+  /**
+   * Ids of the current task's cgroup (default hierarchy, cgroup v2) and its ancestors, root
+   * first: `bpf_get_current_cgroup_id` is the last, `bpf_get_current_ancestor_cgroup_id(level)`
+   * the one at `level`. A cgroup's id is the inode number of its cgroup2 directory; the root's is 1.
+   */
+  readonly cgroupIds: readonly bigint[];
+}
+
+/**
+ * The pid namespace of the current task as `bpf_get_ns_current_pid_tgid(dev, ino, …)` sees it:
+ * the device and inode of its nsfs file (`stat /proc/self/ns/pid`) and the task's pid and tgid
+ * inside it.
+ */
+export interface PidNamespace {
+  /** `st_dev` of the namespace's nsfs inode. */
+  readonly dev: bigint;
+  /** `st_ino` of the namespace's nsfs inode. */
+  readonly ino: bigint;
+  /** The task's pid (thread id) in the namespace. */
+  readonly pid: number;
+  /** The task's tgid (process id) in the namespace. */
+  readonly tgid: number;
 }
 
 /** A task of the simulated system, found by `bpf_task_from_pid(pid)`. */
@@ -53,7 +79,11 @@ export interface FakeSocket {
   readonly sock: Uint8Array;
 }
 
-/** The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`, seed 1, CPU 0, no sockets, no tasks. */
+/**
+ * The defaults: time 1 s and +1 µs per read, pid/tgid 4242/4242, uid/gid 1000/1000, comm `tsbpf`,
+ * seed 1, CPU 0, no sockets, no tasks, the initial pid namespace (nsfs dev 4, inode 0xeffffffc,
+ * `PROC_PID_INIT_INO`) with pid/tgid 4242, jiffies 2^32, the root cgroup (id 1).
+ */
 export const defaultEnvironment: Environment = {
   ktimeNs: 1_000_000_000n,
   ktimeStepNs: 1_000n,
@@ -67,6 +97,9 @@ export const defaultEnvironment: Environment = {
   memory: [],
   sockets: [],
   tasks: [],
+  pidNamespace: { dev: 4n, ino: 0xeffffffcn, pid: 4242, tgid: 4242 },
+  jiffies64: 1n << 32n,
+  cgroupIds: [1n],
 };
 
 /** `defaultEnvironment` with the fields of `partial` in place. */

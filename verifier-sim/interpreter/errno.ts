@@ -16,5 +16,8 @@ export const Errno = {
   EEXIST: 17,
   EINVAL: 22,
   ENOSPC: 28,
+  ERANGE: 34,
   EOPNOTSUPP: 95,
+  /** The kernel-internal `ENOTSUPP` (include/linux/errno.h), which some helpers return. */
+  ENOTSUPP: 524,
 } as const;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { markChainPrecision } from './precision.js';
 import { checkReadable, checkWritable } from './register-access.js';
 import { ADD_CONST, copyReg, hasAddConst, isPointer, regTypeName, type RegState } from './register-state.js';
 import { scalarAlu, scalarByteSwap, constReg, type ScalarAluOp } from './scalar-alu.js';
@@ -254,13 +255,18 @@ export function checkAlu(env: VerifierEnv, slot: Slot): void {
       }
       reject(env, `R${slot.dst} pointer ${ALU_STRINGS[op >> 4]} pointer prohibited`);
     }
+    // scalar += pointer: the scalar's exact range matters.
+    markChainPrecision(env, slot.dst);
     adjustPointer(env, slot, slot.dst, src, dst, op);
     return;
   }
   if (isPointer(dst)) {
+    if (isX) markChainPrecision(env, slot.src);
     adjustPointer(env, slot, slot.dst, dst, src, op);
     return;
   }
+  // A precise destination needs a precise source.
+  if (isX && dst.precise) markChainPrecision(env, slot.src);
   const name = OP_NAMES[op >> 4];
   scalarAlu(dst, src, name, width);
   // `rX += K` on a linked scalar keeps the link with the constant in `off` (BPF_ADD_CONST).

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { markChainPrecision } from './precision.js';
 import { copyReg, notInit, type RegState } from './register-state.js';
 import { markKnown, markUnknown } from './scalar-bounds.js';
 import type { Slot } from './program-slots.js';
@@ -81,6 +82,9 @@ export function checkFuncPointerArg(env: VerifierEnv, regno: number, reg: RegSta
   if (reg.type !== 'func' || reg.maybeNull) reject(env, `R${regno} type=${typeName} expected=func`);
 }
 
+/** `bpf_loop` calls whose `loop_inline_state` was initialised, per run. */
+const loopInlineSeen = new WeakMap<VerifierEnv, Set<number>>();
+
 /**
  * The callback part of `check_helper_call` for a callback-calling helper, after its arguments
  * were checked and before the caller-saved registers are cleared: queues a visit of the
@@ -91,6 +95,19 @@ export function pushCallbackCall(env: VerifierEnv, helperId: number, mapType: st
   if (!SYNC_CALLBACK_HELPERS.has(helperId)) return;
   const cur = env.cur;
   if (helperId === HELPER_LOOP) {
+    // update_loop_inline_state: the first visit checks whether the flags (R4) are zero.
+    let seen = loopInlineSeen.get(env);
+    if (seen === undefined) {
+      seen = new Set();
+      loopInlineSeen.set(env, seen);
+    }
+    if (!seen.has(env.insnIdx)) {
+      seen.add(env.insnIdx);
+      const r4 = cur.regs[4];
+      if (r4.type === 'scalar' && r4.varOff.mask === 0n && r4.varOff.value === 0n) markChainPrecision(env, 4);
+    }
+    // The iteration count decides when the visits stop.
+    markChainPrecision(env, 1);
     if (BigInt(cur.callbackDepth) >= cur.regs[1].umax) {
       cur.callbackDepth = 0;
       if (env.log.level >= 2) env.log.write(`frame${cur.callers.length} bpf_loop iteration limit reached\n`);
@@ -150,6 +167,7 @@ export function pushCallbackCall(env: VerifierEnv, helperId: number, mapType: st
 export function checkCallbackReturn(env: VerifierEnv, range: CallbackRange): void {
   const r0 = env.cur.regs[0];
   if (r0.type !== 'scalar') reject(env, 'R0 not a scalar value');
+  markChainPrecision(env, 0);
   if (range.min <= r0.smin && r0.smax <= range.max) return;
   let msg = 'At callback return the register R0 has';
   let unknown = true;

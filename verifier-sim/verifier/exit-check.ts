@@ -6,6 +6,7 @@
  * @module
  */
 
+import { markChainPrecision } from './precision.js';
 import { checkReadable } from './register-access.js';
 import { regTypeName } from './register-state.js';
 import { S64_MAX, S64_MIN } from './register-state.js';
@@ -38,6 +39,7 @@ export function checkReturnCode(env: VerifierEnv): void {
   if (range === null) return;
   const r0 = env.cur.regs[0];
   if (r0.type !== 'scalar') throw new RejectError(`At program exit the register R0 is not a known value (${regTypeName(r0)})`, env.insnIdx);
+  markChainPrecision(env, 0);
   const [lo, hi] = range;
   if (r0.smin >= BigInt(lo) && r0.smax <= BigInt(hi)) return;
   let text = 'At program exit the register R0 has';

@@ -7,8 +7,11 @@
  * @module
  */
 
+import { markChainPrecision, markSlotChainPrecision } from './precision.js';
 import { helperById, type Helper } from 'ebpf-bytecode-utils';
 import { mapFitsHelper } from './map-helper-compat.js';
+import { checkStrictPtrAlignment, fixedMemArgSize } from './fixed-size-mem-arg.js';
+import { helperMightSleep, MIGHT_SLEEP_ERROR } from './sleepable-helpers.js';
 import { checkBtfIdHelperArg, isBtfIdReturn, setBtfIdReturn } from './helper-btf-id.js';
 import { checkMapAccessType, checkMemAccess, checkMemRegion, checkPacketAccess, checkPtrOffReg, checkStackBounds } from './memory-access.js';
 import { checkReadable } from './register-access.js';
@@ -147,6 +150,8 @@ function constantMapKey(env: VerifierEnv, reg: RegState, keySize: number): bigin
   for (let i = off; i >= 0 && slot.types[i] === StackByte.SPILL; i--) spill++;
   if (spill !== keySize) return null;
   if (!tnumIsConst(slot.spilled.varOff)) return null;
+  // The lookup relies on this constant: it becomes precise along the path.
+  markSlotChainPrecision(env, reg.frameno, spi);
   return slot.spilled.varOff.value;
 }
 
@@ -250,6 +255,14 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
     case 'ARG_PTR_TO_UNINIT_MEM':
       if (!isMemType(regType)) reject(env, typeError(regno, reg, MEM_TYPES));
       return;
+    case 'ARG_PTR_TO_FIXED_SIZE_MEM': {
+      const size = fixedMemArgSize(helper, i);
+      if (size === null) reject(env, `helper ${helper.name}#${helper.id} argument ${kind} has no known size`);
+      if (!isMemType(regType)) reject(env, typeError(regno, reg, MEM_TYPES));
+      checkHelperMem(env, regno, size, writes, false, uninit ? meta : null);
+      if (kind.includes('MEM_ALIGNED')) checkStrictPtrAlignment(env, reg, size);
+      return;
+    }
     case 'ARG_PTR_TO_RINGBUF_MEM':
       return;
     case 'ARG_PTR_TO_SOCK_COMMON':
@@ -260,6 +273,7 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
       if (reg.type !== 'scalar') reject(env, typeError(regno, reg, 'scalar'));
       if (!tnumIsConst(reg.varOff)) reject(env, `R${regno} is not a known constant'`);
       meta.memSize = Number(BigInt.asUintN(32, reg.varOff.value));
+      markChainPrecision(env, regno);
       return;
     case 'ARG_PTR_TO_BTF_ID':
       checkBtfIdHelperArg(env, helper, regno, maybeNullArg);
@@ -282,8 +296,10 @@ function checkArg(env: VerifierEnv, helper: Helper, i: number, meta: CallMeta): 
       if (reg.umin === 0n && !zeroOk) reject(env, `R${regno} invalid zero-sized read: u64=[${reg.umin},${reg.umax}]`);
       if (reg.umax >= MAX_VAR_SIZ) reject(env, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
       const prev = env.cur.regs[regno - 1];
-      if (isNullConst(prev) && reg.umax === 0n && zeroOk) return;
-      checkHelperMem(env, regno - 1, Number(reg.umax), prevWrites, zeroOk, prevUninit && tnumIsConst(reg.varOff) ? meta : null);
+      // A NULL buffer of size 0: the live 6.18 kernel relies on (and marks precise) the NULL too.
+      if (isNullConst(prev) && reg.umax === 0n && zeroOk) markChainPrecision(env, regno - 1);
+      else checkHelperMem(env, regno - 1, Number(reg.umax), prevWrites, zeroOk, prevUninit && tnumIsConst(reg.varOff) ? meta : null);
+      markChainPrecision(env, regno);
       return;
     }
     default:
@@ -331,10 +347,16 @@ export function checkHelperCall(env: VerifierEnv, id: number): void {
   const helper = helperById(id);
   if (helper === undefined || !helper.programTypes.includes(env.progType)) reject(env, `program of this type cannot use helper ${helper?.name ?? 'unknown'}#${id}`);
   if (!env.gpl && helper.gplOnly) reject(env, 'cannot call GPL-restricted function from non-GPL compatible program');
+  if (helperMightSleep(helper.name)) reject(env, MIGHT_SLEEP_ERROR);
   const meta: CallMeta = { msizeMax: 0n, map: -1, constKey: null, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0 };
   for (let i = 0; i < 5; i++) {
     if (i >= helper.args.length) break;
     checkArg(env, helper, i, meta);
+  }
+  // record_func_key: a constant tail call index within the prog array is relied on.
+  if (helper.name === 'bpf_tail_call' && meta.map >= 0 && env.maps[meta.map].type === 'prog_array') {
+    const r3 = env.cur.regs[3];
+    if (r3.type === 'scalar' && tnumIsConst(r3.varOff) && r3.varOff.value < BigInt(env.maps[meta.map].maxEntries)) markChainPrecision(env, 3);
   }
   if (meta.rawRegno >= 0) {
     for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, -1, false);

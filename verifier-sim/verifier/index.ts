@@ -36,9 +36,12 @@
  * Not modelled yet (rejected with a "… is not simulated" error or approximated): other kfuncs,
  * BTF (global functions, `BPF_PSEUDO_BTF_ID`, fentry/fexit/LSM/iterator programs), callbacks (`bpf_loop`, timers),
  * dynptrs, iterators, spin locks, other acquired references (sockets, kptrs), arenas,
- * unprivileged (non-root) rules, precision tracking (all scalars are treated as precise, so the
- * kernel sometimes prunes earlier and processes fewer instructions; `mark_precise` lines are not
- * printed).
+ * unprivileged (non-root) rules.
+ *
+ * Precision tracking is modelled as in 6.18 (jump history per state, `mark_precise` backtracking
+ * through registers, stack spills and fills, linked scalars, subprogram and callback frames,
+ * `propagate_precision` on pruning and over loop backedges, the level 2 `mark_precise:` lines):
+ * explored states compare only the scalars they relied on.
  * @module
  */
 

@@ -12,13 +12,40 @@ import { AT_PKT_END, BEYOND_PKT_END, branchTaken, setMinMax, type Condition } fr
 import { checkReadable } from './register-access.js';
 import { baseId, copyReg, hasAddConst, type RegState } from './register-state.js';
 import { addBounds, constReg } from './scalar-alu.js';
-import { markKnown } from './scalar-bounds.js';
+import { boundsSync, markKnown } from './scalar-bounds.js';
 import type { Slot } from './program-slots.js';
 import { immediateReg, type VerifierEnv } from './verifier-env.js';
 import { printInsnState } from './insn-state-log.js';
 import { RejectError } from './verifier-error.js';
 import { copyState, type Checkpoint, type VerifierState } from './verifier-state.js';
 import { widenImpreciseScalars } from './state-equivalence.js';
+import { INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, pushHistory, type LinkedReg } from './insn-history.js';
+import { markChainPrecision } from './precision.js';
+
+/** `LINKED_REGS_MAX`. */
+const LINKED_REGS_MAX = 6;
+
+/**
+ * `collect_linked_regs`: scalars (registers and spilled slots, innermost frame first) sharing
+ * `id`, appended to `out`; past {@link LINKED_REGS_MAX} entries the others lose their id.
+ */
+function collectLinked(s: VerifierState, id: number, out: LinkedReg[]): void {
+  const base = baseId(id);
+  for (let f = s.callers.length; f >= 0; f--) {
+    const frame = f < s.callers.length ? s.callers[f] : s;
+    for (let r = 0; r < 10; r++) collectOne(frame.regs[r], base, f, r, true, out);
+    for (let spi = 0; spi < frame.allocatedStack / 8 && spi < frame.stack.length; spi++) {
+      if (frame.stack[spi].types[7] !== 1) continue;
+      collectOne(frame.stack[spi].spilled, base, f, spi, false, out);
+    }
+  }
+}
+
+function collectOne(r: RegState, id: number, frameno: number, index: number, isReg: boolean, out: LinkedReg[]): void {
+  if (r.type !== 'scalar' || baseId(r.id) !== id) return;
+  if (out.length < LINKED_REGS_MAX) out.push({ frameno, index, isReg });
+  else r.id = 0;
+}
 
 const CONDITIONS: readonly (Condition | undefined)[] = [undefined, 'jeq', 'jgt', 'jge', 'jset', 'jne', 'jsgt', 'jsge', undefined, undefined, 'jlt', 'jle', 'jslt', 'jsle', undefined, undefined];
 
@@ -131,10 +158,14 @@ function syncLinked(s: VerifierState, known: RegState): void {
       Object.assign(r, copyReg(known));
     } else {
       const savedOff = r.off;
+      const savedId = r.id;
       const delta = constReg(BigInt((r.off | 0) - (known.off | 0)));
       Object.assign(r, copyReg(known));
+      // The live 6.18 kernel keeps the register's own id and off, and re-syncs the bounds.
       r.off = savedOff;
+      r.id = savedId;
       addBounds(r, delta);
+      boundsSync(r);
     }
   }
 }
@@ -206,12 +237,24 @@ export function checkCondJump(env: VerifierEnv, slot: Slot): number {
     src = immediateReg(env, idx, constReg);
   }
   const dst = regs[slot.dst];
+  let flags = 0;
+  if (isX && src.type === 'fp') flags |= INSN_F_SRC_REG_STACK;
+  if (dst.type === 'fp') flags |= INSN_F_DST_REG_STACK;
+  if (flags !== 0) pushHistory(env, env.cur, flags, null);
   const pred = branchTaken(dst, src, cond, is32);
   if (pred >= 0) {
+    // The outcome depends on the exact values: they become precise along the path.
+    if (dst.type === 'scalar') markChainPrecision(env, slot.dst);
+    if (isX && src.type === 'scalar') markChainPrecision(env, slot.src);
     printInsnState(env);
     return pred === 1 ? idx + slot.off + 1 : idx + 1;
   }
 
+  // Scalars sharing an id are narrowed together: the history records them for backtracking.
+  const linked: LinkedReg[] = [];
+  if (isX && src.type === 'scalar' && src.id !== 0) collectLinked(env.cur, src.id, linked);
+  if (dst.type === 'scalar' && dst.id !== 0) collectLinked(env.cur, dst.id, linked);
+  if (linked.length > 1) pushHistory(env, env.cur, 0, linked);
   const taken = copyState(env.cur);
   env.pending.push({ state: taken, insn: idx + slot.off + 1, prevInsn: idx, logPos: env.log.position });
   if (taken.parent !== null) taken.parent.branches++;

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { markChainPrecision } from './precision.js';
 import type { KernelSyntaxOptions, Param, Type } from 'ebpf-bytecode-utils';
 import { TypeFlag, isRcuPointer, isTrustedPointer } from './btf-pointee.js';
 import { pointeeOf } from './btf-id-access.js';
@@ -182,6 +183,7 @@ function checkKfuncArg(env: VerifierEnv, name: string, spec: KfuncSpec, i: numbe
     if (reg.type !== 'scalar') reject(env, `R${regno} is not a scalar`);
     if (param.name.endsWith('__k')) {
       if (!tnumIsConst(reg.varOff)) reject(env, `R${regno} must be a known constant`);
+      markChainPrecision(env, regno);
       meta.retType = env.kernelBtf.typeById(Number(reg.varOff.value)) ?? null;
     }
     return;

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { pushHistory, stackAccessFlags } from './insn-history.js';
+import { markChainPrecision } from './precision.js';
 import { assignScalarId } from './scalar-id.js';
 import { checkContextAccess } from './context-access.js';
 import { copyReg, isPointer, regTypeName, type RegState } from './register-state.js';
@@ -142,10 +144,12 @@ function bitWidth(v: bigint): number {
 }
 
 /** `check_stack_write_fixed_off` (privileged). */
-function stackWriteFixed(env: VerifierEnv, frame: FrameState, off: number, size: number, value: RegState | null, stImm: number | null): void {
+function stackWriteFixed(env: VerifierEnv, frame: FrameState, frameno: number, off: number, size: number, value: RegState | null, stImm: number | null, valueRegno: number): void {
   const byte = -off - 1;
   const { slot } = slotAt(env, frame, off);
   const aligned = off % 8 === 0;
+  // A spill is recorded for backtracking (`insn_stack_access_flags`); a plain write is not.
+  let flags = stackAccessFlags(frameno, Math.floor(byte / 8));
   if (value !== null && aligned && value.type === 'scalar') {
     const fits = bitWidth(value.umax) <= size * 8;
     if (fits) assignScalarId(env, value);
@@ -163,9 +167,15 @@ function stackWriteFixed(env: VerifierEnv, frame: FrameState, off: number, size:
     slot.spilled = { ...slot.spilled, type: 'not_init' };
     if (slot.types[7] === StackByte.SPILL || slot.types[7] === StackByte.ITER) for (let i = 0; i < 8; i++) if (slot.types[i] !== StackByte.INVALID) slot.types[i] = StackByte.MISC;
     const isZero = value !== null ? value.type === 'scalar' && isConst(value, false) && value.varOff.value === 0n : stImm === 0;
-    if (isZero) type = StackByte.ZERO;
+    if (isZero) {
+      // STACK_ZERO relies on the stored register being exactly zero.
+      markChainPrecision(env, valueRegno);
+      type = StackByte.ZERO;
+    }
     for (let i = 0; i < size; i++) slot.types[(byte - i) % 8] = type;
+    flags = 0;
   }
+  if (flags !== 0) pushHistory(env, env.cur, flags, null);
 }
 
 /** `check_stack_write` with a variable offset (privileged): every byte in range becomes MISC. */
@@ -184,10 +194,12 @@ function stackWriteVar(env: VerifierEnv, frame: FrameState, regno: number, off: 
 }
 
 /** `check_stack_read_fixed_off` (privileged: uninitialised bytes read as unknown). */
-function stackReadFixed(env: VerifierEnv, frame: FrameState, off: number, size: number, dst: number): void {
+function stackReadFixed(env: VerifierEnv, frame: FrameState, frameno: number, off: number, size: number, dst: number): void {
   const byte = -off - 1;
   const { slot } = slotAt(env, frame, off);
   const regs = env.cur.regs;
+  // A fill restores the spilled register: recorded for backtracking.
+  const fill = (): void => pushHistory(env, env.cur, stackAccessFlags(frameno, Math.floor(byte / 8)), null);
   if (isSpilled(slot)) {
     let spillSize = 1;
     for (let i = 7; i > 0 && slot.types[i - 1] === StackByte.SPILL; i--) spillSize++;
@@ -196,6 +208,7 @@ function stackReadFixed(env: VerifierEnv, frame: FrameState, off: number, size: 
       if (dst < 0) return;
       if (size <= spillSize && off % 8 === 0) {
         regs[dst] = copyReg(slot.spilled);
+        fill();
         return;
       }
       let spillCnt = 0;
@@ -205,11 +218,15 @@ function stackReadFixed(env: VerifierEnv, frame: FrameState, off: number, size: 
         if (t === StackByte.SPILL) spillCnt++;
         else if (t === StackByte.ZERO) zeroCnt++;
       }
-      if ((spillCnt === size && tnumIsConst(slot.spilled.varOff) && slot.spilled.varOff.value === 0n) || zeroCnt === size) markKnown(regs[dst], 0n);
+      if (spillCnt === size && tnumIsConst(slot.spilled.varOff) && slot.spilled.varOff.value === 0n) {
+        markKnown(regs[dst], 0n);
+        fill();
+      } else if (zeroCnt === size) markKnown(regs[dst], 0n);
       else markUnknown(regs[dst]);
       return;
     }
     if (dst >= 0) regs[dst] = copyReg(slot.spilled);
+    fill();
     return;
   }
   // Iterator slots (STACK_ITER) may not be read as data.
@@ -310,10 +327,10 @@ export function checkMemAccess(env: VerifierEnv, regno: number, off: number, siz
     const constOff = tnumIsConst(reg.varOff);
     const frame = frameOf(env.cur, reg.frameno);
     if (write) {
-      if (constOff) stackWriteFixed(env, frame, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno >= 0 ? regs[valueRegno] : null, stImm);
+      if (constOff) stackWriteFixed(env, frame, reg.frameno, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno >= 0 ? regs[valueRegno] : null, stImm, valueRegno);
       else stackWriteVar(env, frame, regno, off, size);
     } else if (constOff) {
-      stackReadFixed(env, frame, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno);
+      stackReadFixed(env, frame, reg.frameno, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno);
     } else {
       if (valueRegno < 0) reject(env, `variable offset stack pointer cannot be passed into helper function; var_off=${tnumToString(reg.varOff)} off=${off} size=${size}`);
       stackReadVar(env, frame, regno, off, size, valueRegno);

@@ -84,8 +84,8 @@ export interface RegState {
   /** Unsigned 32-bit maximum of the low half. */
   u32max: bigint;
   /**
-   * Scalars: the value matters for safety (`precise`; printed as a `P` prefix). The kernel sets
-   * it on explored states by backtracking; the simulator does not model precision, so it stays false.
+   * Scalars: the value matters for safety (`precise`; printed as a `P` prefix). Set on explored
+   * states by precision backtracking (precision.ts); state comparison ignores imprecise scalars.
    */
   precise: boolean;
 }

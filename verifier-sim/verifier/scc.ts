@@ -18,6 +18,8 @@ export interface SccVisit {
   entry: Checkpoint | null;
   /** Backedge states recorded while the visit is open. */
   backedges: number;
+  /** The backedges (`struct bpf_scc_backedge`): a copy of the state at the hit, the state it equalled, and the instruction. */
+  states: { readonly state: VerifierState; readonly equal: VerifierState; readonly insn: number }[];
 }
 
 /** `is_sync_callback_calling_function`: bpf_for_each_map_elem, bpf_find_vma, bpf_loop, bpf_user_ringbuf_drain. */

@@ -4,15 +4,16 @@
  * same instruction covers it: every live register of the old state admits the new value
  * (scalar ranges contain it, pointers agree on type, map and offset, packet ranges are no
  * larger) and every old stack byte is matched. The exact comparison detects infinite loops.
- * Scalars are all treated as precise (the kernel's precision tracking is not modelled), so
- * the simulator prunes no more than the kernel.
+ * An old scalar that is not `precise` admits any current scalar (`NOT_EXACT`); comparisons
+ * in loops (`RANGE_WITHIN`) check every scalar's range. Precise scalars also need consistent
+ * ids (`check_scalar_ids`).
  * @module
  */
 
-import type { RegState } from './register-state.js';
+import { hasAddConst, notInit, type RegState } from './register-state.js';
 import { refsSafe } from './references.js';
 import { markUnknown } from './scalar-bounds.js';
-import { StackByte } from './stack-state.js';
+import { StackByte, type StackSlot } from './stack-state.js';
 import { tnumEquals, tnumIn } from './tnum.js';
 import type { FrameState, VerifierState } from './verifier-state.js';
 
@@ -50,7 +51,10 @@ function regSafe(o: RegState, c: RegState, exact: boolean, ids: IdMap): boolean 
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.typeFlags !== c.typeFlags) return false;
   switch (o.type) {
     case 'scalar':
-      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
+      if (!o.precise && !ids.rangeWithin) return true;
+      if (hasAddConst(o.id) !== hasAddConst(c.id)) return false;
+      if (hasAddConst(o.id) && o.off !== c.off) return false;
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && checkScalarIds(o.id, c.id, ids);
     case 'map_value':
     case 'mem':
       return o.off === c.off && o.map === c.map && o.memSize === c.memSize && rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && (!o.maybeNull || checkIds(o.id, c.id, ids));
@@ -74,13 +78,45 @@ interface IdMap {
   old: number[];
   cur: number[];
   count: number;
+  /** `tmp_id_gen`: fresh ids for scalars without one (start above every real id). */
+  tmpGen: number;
+  /** `RANGE_WITHIN`: imprecise scalars are compared too. */
+  rangeWithin: boolean;
 }
 
-const scratchIds: IdMap = { old: [], cur: [], count: 0 };
+const scratchIds: IdMap = { old: [], cur: [], count: 0, tmpGen: 0, rangeWithin: false };
 
-function resetIds(): IdMap {
+function resetIds(idGen = 0, rangeWithin = false): IdMap {
   scratchIds.count = 0;
+  scratchIds.tmpGen = idGen;
+  scratchIds.rangeWithin = rangeWithin;
   return scratchIds;
+}
+
+/** `check_scalar_ids`: like {@link checkIds}, a missing id standing for a fresh one. */
+function checkScalarIds(oldId: number, curId: number, ids: IdMap): boolean {
+  return checkIds(oldId !== 0 ? oldId : ++ids.tmpGen, curId !== 0 ? curId : ++ids.tmpGen, ids);
+}
+
+/** `is_stack_all_misc` for a privileged loader: every byte MISC or INVALID. */
+function allMisc(s: StackSlot | undefined): boolean {
+  if (s === undefined) return true;
+  for (let i = 0; i < 8; i++) if (s.types[i] !== StackByte.MISC && s.types[i] !== StackByte.INVALID) return false;
+  return true;
+}
+
+function isSpilledScalar64(s: StackSlot | undefined): boolean {
+  if (s === undefined || s.spilled.type !== 'scalar') return false;
+  for (let i = 0; i < 8; i++) if (s.types[i] !== StackByte.SPILL) return false;
+  return true;
+}
+
+/** `unbound_reg`: what an all-MISC slot holds when compared with a spilled scalar. */
+const UNBOUND: RegState = unboundScalar();
+function unboundScalar(): RegState {
+  const r = notInit();
+  markUnknown(r);
+  return r;
 }
 
 function checkIds(oldId: number, curId: number, ids: IdMap): boolean {
@@ -100,6 +136,15 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: IdMap, liv
     if (!exact && ((spi < 32 ? liveLo >>> spi : liveHi >>> (spi - 32)) & 1) === 0) continue;
     const os = o.stack[spi];
     const cs = c.stack[spi];
+    // 64-bit scalar spill versus an all-MISC slot, either way round (`scalar_reg_for_stack`).
+    if (!exact && os.types[7] !== StackByte.INVALID && os.types[7] !== StackByte.MISC) {
+      const or = isSpilledScalar64(os) ? os.spilled : allMisc(os) ? UNBOUND : null;
+      const cr = isSpilledScalar64(cs) ? cs!.spilled : cs !== undefined && allMisc(cs) ? UNBOUND : null;
+      if (or !== null && cr !== null && (or === os.spilled || cr === cs!.spilled)) {
+        if (!regSafe(or, cr, false, ids)) return false;
+        continue;
+      }
+    }
     for (let i = 0; i < 8; i++) {
       const ot = os.types[i];
       const ct = cs === undefined ? StackByte.INVALID : cs.types[i];
@@ -134,9 +179,9 @@ function stackSafe(o: FrameState, c: FrameState, exact: boolean, ids: IdMap, liv
  * registers in `live` (one mask per frame, outermost first) and, in the innermost frame, the
  * `liveStack` slots count.
  */
-export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[] | null, liveStack: bigint, exact: boolean): boolean {
+export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[] | null, liveStack: bigint, exact: boolean, idGen = 0, rangeWithin = false): boolean {
   if (old.callers.length !== cur.callers.length || old.activeRcuLock !== cur.activeRcuLock) return false;
-  const ids = resetIds();
+  const ids = resetIds(idGen, rangeWithin);
   if (!refsSafe(old.refs, cur.refs, (o, c) => checkIds(o, c, ids))) return false;
   // Caller frames: same call sites; compared in full (their liveness is not tracked).
   for (let f = 0; f < old.callers.length; f++) {
@@ -170,7 +215,7 @@ export function statesMaybeLooping(old: VerifierState, cur: VerifierState): bool
  * `maybe_widen_reg` over two states (`widen_imprecise_scalars`): every scalar of `cur` that is
  * not identical to the same register or spilled slot of `old` becomes unknown. Used on the
  * queued fall-through of `may_goto` (and iterator/callback loops) so that loop iterations
- * converge. Precision is not modelled, so every scalar counts as imprecise.
+ * converge.
  */
 export function widenImpreciseScalars(old: VerifierState, cur: VerifierState): void {
   const ids = resetIds();

@@ -13,6 +13,7 @@ import type { RegState } from './register-state.js';
 import type { SccVisit } from './scc.js';
 import type { VerifierLog } from './verifier-log.js';
 import type { KernelBtf } from './kernel-btf.js';
+import type { History, LinkedSets } from './insn-history.js';
 
 /** A map as the verifier needs it. */
 export interface MapInfo {
@@ -72,6 +73,16 @@ export interface VerifierEnv {
   readonly liveStack: readonly bigint[];
   /** The log. */
   readonly log: VerifierLog;
+  /** Jump points (`jmp_point`: jump targets, instructions after calls), 1 by slot. */
+  readonly jmpPoints: Uint8Array;
+  /** Position of the history entry recorded for the instruction being checked (`cur_hist_ent`), or -1. */
+  curHistPos: number;
+  /** The history that entry is in. */
+  curHistOwner: History | null;
+  /** Linked-scalar sets the histories refer to. */
+  readonly linkedSets: LinkedSets;
+  /** The instruction processed before the current one on this path (`prev_insn_idx`). */
+  prevInsnIdx: number;
   /** The current path's state. */
   cur: VerifierState;
   /** The slot being checked. */

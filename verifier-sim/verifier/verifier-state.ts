@@ -9,6 +9,7 @@
 import { copyReg, notInit, type RegState } from './register-state.js';
 import { copySlot, emptySlot, type StackSlot } from './stack-state.js';
 import type { CallbackRange } from './callbacks.js';
+import type { History } from './insn-history.js';
 
 /** A stored state at a prune point, counting the paths still running below it. */
 export interface Checkpoint {
@@ -68,6 +69,12 @@ export interface VerifierState extends FrameState {
   refs: readonly AcquiredRef[];
   /** Inside `bpf_rcu_read_lock()` … `bpf_rcu_read_unlock()` (`active_rcu_lock`). */
   activeRcuLock: boolean;
+  /** Jump history since the parent checkpoint (`jmp_history`); replaced, never shared with a live path. */
+  history: History;
+  /** The instruction this state started at: its parent checkpoint's (`first_insn_idx`). */
+  firstInsn: number;
+  /** The instruction processed before the current one (`last_insn_idx`). */
+  lastInsn: number;
 }
 
 /** The frame a stack pointer with `frameno` points into. */
@@ -97,7 +104,7 @@ export function initialState(): VerifierState {
   zeroBounds(regs[1]);
   regs[10].type = 'fp';
   zeroBounds(regs[10]);
-  return { regs, stack: [], allocatedStack: 0, callsite: -1, callbackDepth: 0, callbackRange: null, callers: [], parent: null, callbackUnrollDepth: 0, mayGotoDepth: 0, dfsDepth: 0, refs: [], activeRcuLock: false };
+  return { regs, stack: [], allocatedStack: 0, callsite: -1, callbackDepth: 0, callbackRange: null, callers: [], parent: null, callbackUnrollDepth: 0, mayGotoDepth: 0, dfsDepth: 0, refs: [], activeRcuLock: false, history: [], firstInsn: 0, lastInsn: -1 };
 }
 
 /** Sets the scalar part to the constant 0 (pointers start with no variable offset). */
@@ -219,7 +226,7 @@ export function snapshotState(s: VerifierState, prev: VerifierState | null = nul
   const f = snapshotFrame(s, alike ? prev : null);
   const callers: FrameState[] = [];
   for (let i = 0; i < s.callers.length; i++) callers.push(snapshotFrame(s.callers[i], alike ? prev.callers[i] : null));
-  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock };
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock, history: s.history, firstInsn: s.firstInsn, lastInsn: s.lastInsn };
 }
 
 /** Whether `a` and `b` have the same frames (depth and call sites). */
@@ -234,7 +241,7 @@ export function copyState(s: VerifierState): VerifierState {
   const f = copyFrame(s);
   const callers: FrameState[] = [];
   for (const c of s.callers) callers.push(copyFrame(c));
-  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock };
+  return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock, history: s.history.slice(), firstInsn: s.firstInsn, lastInsn: s.lastInsn };
 }
 
 /** Grows the stack to at least `size` bytes (`grow_stack_state`). */

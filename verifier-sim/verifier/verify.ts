@@ -6,8 +6,9 @@
  * complexity limit, `may_goto` loops (forced checkpoints, widening, convergence by
  * RANGE_WITHIN comparison across `may_goto_depth`), SCC visits with their backedges (counted in
  * `peak_states`), and the kernel's log (level 2: the live-register table and SCC lines) and
- * closing statistics line. Models a privileged (root) loader on Linux 6.18; precision tracking
- * (`mark_precise`) and the kernel's dynamic stack liveness are not modelled.
+ * closing statistics line. Models a privileged (root) loader on Linux 6.18, with precision
+ * tracking (jump history per state, `mark_precise` backtracking, `propagate_precision` on
+ * pruning and over loop backedges); the kernel's dynamic stack liveness is not modelled.
  *
  * Speed: states stored at checkpoints share their NOT_INIT registers, immediate operands are
  * built once per instruction, state comparison allocates nothing, and log lines are formatted
@@ -30,7 +31,7 @@ import { checkReadable, checkWritable } from './register-access.js';
 import { copyReg, regTypeName, type RegState } from './register-state.js';
 import { markKnown, markUnknown } from './scalar-bounds.js';
 import { statesEqual, statesMaybeLooping } from './state-equivalence.js';
-import { computeSccs, sccCallchain } from './scc.js';
+import { computeSccs, sccCallchain, type SccVisit } from './scc.js';
 import { isMayGoto } from './jump-check.js';
 import { checkStructure } from './structure-check.js';
 import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from './tnum.js';
@@ -46,8 +47,11 @@ import { isIterNextCall, iterActiveAt, iterActiveDepthsDiffer } from './iterator
 import { checkTracingAttach } from './tracing-context.js';
 import { checkCallbackReturn, checkPseudoFuncLoad, isSyncCallbackCall, widenAfterCallback } from './callbacks.js';
 import { linkageAt } from './func-info.js';
-import { initialState, snapshotState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
+import { copyState, initialState, snapshotState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
 import { notInit } from './register-state.js';
+import { HIST_STRIDE, pushHistory } from './insn-history.js';
+import { markAllScalarsImprecise, markAllScalarsPrecise, propagatePrecision } from './precision.js';
+import { computeJmpPoints } from './jump-points.js';
 
 /**
  * One log that lives as long as the module: V8 reaches a class's final hidden class only through
@@ -305,7 +309,9 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
   const callsCallback = isSyncCallbackCall(env.slots[idx]);
   const iterNext = isIterNextCall(env.slots[idx], (id) => kfuncName(env.kernelBtf, id));
   const force = callsCallback || iterNext || isMayGoto(env.slots[idx]);
-  let addNew = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
+  // A long jump history forces a checkpoint too (it is what backtracking walks).
+  const forceNew = force || cur.history.length > 40 * HIST_STRIDE;
+  let addNew = forceNew || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
   // The kernel hashes explored states by (insn ^ callsite) % prog_len; a bucket may hold other
   // instructions' states, which count towards max_states_per_insn but are not compared.
   const bucket = ((idx ^ cur.callsite) >>> 0) % env.slots.length;
@@ -327,18 +333,16 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
       if (iterNext) {
         // An open-coded iterator loop converged: the next iteration equals an earlier one.
         if (live === null) live = liveMasks(env, idx, cur);
-        if (statesEqual(sl.state, cur, live, env.liveStack[idx], false) && iterActiveAt(cur)) {
-          sl.hits++;
-          addBackedge(env, sl);
+        if (statesEqual(sl.state, cur, live, env.liveStack[idx], false, env.idGen, true) && iterActiveAt(cur)) {
+          hit(env, sl, idx, true);
           return true;
         }
       }
       if (force) {
         // A later may_goto iteration equal to an earlier one: the loop converged.
         if (live === null) live = liveMasks(env, idx, cur);
-        if (sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(sl.state, cur, live, env.liveStack[idx], false)) {
-          sl.hits++;
-          addBackedge(env, sl);
+        if (sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(sl.state, cur, live, env.liveStack[idx], false, env.idGen, true)) {
+          hit(env, sl, idx, true);
           return true;
         }
       }
@@ -346,23 +350,22 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
         // Another visit of a callback that ends in a state already seen at its call: converged.
         if (live === null) live = liveMasks(env, idx, cur);
         // Every stack slot counts: the callback reads the caller's stack through its ctx pointer.
-        if (statesEqual(sl.state, cur, live, -1n, false)) {
-          sl.hits++;
+        if (statesEqual(sl.state, cur, live, -1n, false, env.idGen, true)) {
+          hit(env, sl, idx, false);
           return true;
         }
       } else if (!iterNext && statesMaybeLooping(sl.state, cur) && statesEqual(sl.state, cur, null, -1n, true) && !iterActiveDepthsDiffer(sl.state, cur) && sl.state.mayGotoDepth === cur.mayGotoDepth && sl.state.callbackUnrollDepth === cur.callbackUnrollDepth) {
         const all = (1n << 64n) - 1n;
         throw new RejectError(`infinite loop detected at insn ${idx}`, idx, [`cur state:${formatState(cur, env.maps, 0x7ff, all)}${formatRefs(cur.refs)}`, `old state:${formatState(sl.state, env.maps, 0x7ff, all)}${formatRefs(sl.state.refs)}`]);
       }
-      if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNew = false;
+      if (!forceNew && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNew = false;
     } else {
       if (live === null) live = liveMasks(env, idx, cur);
       // incomplete_read_marks: inside an SCC visit that has backedges the kernel compares in
-      // RANGE_WITHIN mode, which equals the simulator's (every scalar is precise here).
+      // RANGE_WITHIN mode (imprecise scalars count too).
       const loop = sccHasBackedges(env, sl);
-      if (statesEqual(sl.state, cur, live, env.liveStack[idx], false)) {
-        sl.hits++;
-        if (loop) addBackedge(env, sl);
+      if (statesEqual(sl.state, cur, live, env.liveStack[idx], false, env.idGen, loop)) {
+        hit(env, sl, idx, loop);
         return true;
       }
     }
@@ -386,14 +389,27 @@ function isStateVisited(env: VerifierEnv, idx: number): boolean {
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
   // mark_all_scalars_imprecise: a privileged loader's new checkpoint starts without precision marks.
-  for (const r of cur.regs) if (r.type === 'scalar') r.precise = false;
-  for (const slot of cur.stack) if (slot.spilled.type === 'scalar') slot.spilled.precise = false;
+  markAllScalarsImprecise(cur);
   const cp: Checkpoint = { insn: idx, state: snapshotState(cur, cur.parent === null ? null : cur.parent.state), branches: 1, parent: cur.parent, hits: 0, misses: 0, evicted: false };
   maybeEnterScc(env, cp);
   cur.parent = cp;
   cur.dfsDepth = cp.state.dfsDepth + 1;
+  cur.firstInsn = idx;
+  cur.history = [];
   list.unshift(cp);
   return false;
+}
+
+/**
+ * A pruning hit on `sl`: the jump point is recorded, precision that `sl` relied on is marked
+ * along the current path (`propagate_precision`), and in a loop the current state is kept as a
+ * backedge whose precision is propagated again when the SCC visit ends.
+ */
+function hit(env: VerifierEnv, sl: Checkpoint, idx: number, loop: boolean): void {
+  sl.hits++;
+  if (env.jmpPoints[idx] === 1) pushHistory(env, env.cur, 0, null);
+  propagatePrecision(env, sl.state, env.cur, idx);
+  if (loop) addBackedge(env, sl, idx);
 }
 
 /** `update_peak_states`: stored checkpoints (explored and on the free list) plus backedges. */
@@ -408,7 +424,7 @@ function maybeEnterScc(env: VerifierEnv, cp: Checkpoint): void {
   if (key === null) return;
   let visit = env.sccVisits.get(key);
   if (visit === undefined) {
-    visit = { entry: null, backedges: 0 };
+    visit = { entry: null, backedges: 0, states: [] };
     env.sccVisits.set(key, visit);
   }
   if (visit.entry === null) {
@@ -425,8 +441,10 @@ function maybeExitScc(env: VerifierEnv, cp: Checkpoint): void {
   if (visit === undefined || visit.entry !== cp) return;
   if (env.log.level >= 2) env.log.write(`SCC exit (${key})\n`);
   visit.entry = null;
+  propagateBackedges(env, visit);
   env.numBackedges -= visit.backedges;
   visit.backedges = 0;
+  visit.states = [];
 }
 
 /** `incomplete_read_marks`: whether `sl`'s SCC visit already holds backedges. */
@@ -438,13 +456,35 @@ function sccHasBackedges(env: VerifierEnv, sl: Checkpoint): boolean {
   return visit !== undefined && visit.backedges > 0;
 }
 
+/** `MAX_BACKEDGE_ITERS`. */
+const MAX_BACKEDGE_ITERS = 64;
+
+/**
+ * `propagate_backedges`: precision marks of the states the backedges equalled are propagated
+ * along each backedge's path until nothing changes.
+ */
+function propagateBackedges(env: VerifierEnv, visit: SccVisit): void {
+  let i = 0;
+  let changed: boolean;
+  do {
+    if (i++ > MAX_BACKEDGE_ITERS) {
+      if (env.log.level >= 2) env.log.write('propagate_backedges: too many iterations\n');
+      for (const b of visit.states) markAllScalarsPrecise(env, b.state);
+      break;
+    }
+    changed = false;
+    for (const b of visit.states) if (propagatePrecision(env, b.equal, b.state, b.insn)) changed = true;
+  } while (changed);
+}
+
 /** `add_scc_backedge`: remembers a loop-closing hit on `sl` until its SCC visit ends. */
-function addBackedge(env: VerifierEnv, sl: Checkpoint): void {
+function addBackedge(env: VerifierEnv, sl: Checkpoint, idx: number): void {
   const key = sccCallchain(env.sccOf, sl.state, sl.insn);
   if (key === null) return;
   const visit = env.sccVisits.get(key);
   if (visit === undefined || visit.entry === null) return;
   if (env.log.level >= 2) env.log.write(`SCC backedge (${key})\n`);
+  visit.states.push({ state: copyState(env.cur), equal: sl.state, insn: idx });
   visit.backedges++;
   env.numBackedges++;
   updatePeakStates(env);
@@ -515,7 +555,10 @@ function doCheck(env: VerifierEnv): void {
   const log = env.log;
   for (;;) {
     env.insnIdx = idx;
+    env.curHistPos = -1;
+    env.prevInsnIdx = prevIdx;
     if (++env.processed > COMPLEXITY_LIMIT) reject(env, `BPF program is too large. Processed ${env.processed} insn`);
+    env.cur.lastInsn = prevIdx;
     let next: number;
     if (env.prunePoints[idx] === 1 && isStateVisited(env, idx)) {
       if (log.enabled) log.write(doPrintState ? `\nfrom ${prevIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
@@ -523,6 +566,7 @@ function doCheck(env: VerifierEnv): void {
     } else {
       if (log.level >= 2 && doPrintState) log.write(`\nfrom ${prevIdx} to ${idx}:${formatState(env.cur, env.maps, 0x7ff, (1n << 64n) - 1n, env.cur.callers.length)}${formatRefs(env.cur.refs, env.cur)}\n`);
       doPrintState = false;
+      if (env.jmpPoints[idx] === 1) pushHistory(env, env.cur, 0, null);
       if (log.enabled) {
         if (stateScratched(env)) printInsnState(env);
         env.prevLogPos = log.position;
@@ -583,6 +627,11 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
     immRegs: new Array<RegState | undefined>(slots.length),
     liveBefore: new Uint16Array(slots.length),
     liveStack: [],
+    jmpPoints: new Uint8Array(slots.length),
+    curHistPos: -1,
+    curHistOwner: null,
+    linkedSets: [],
+    prevInsnIdx: -1,
     log,
     cur: initialState(),
     insnIdx: 0,
@@ -624,6 +673,7 @@ export function verify(program: readonly Instruction[], options: VerifyOptions):
     full.prunePoints = prunePoints;
     full.liveBefore = liveRegisters(slots, progType, (imm) => kfuncParamCount(env, imm));
     full.liveStack = liveStackSlots(slots);
+    full.jmpPoints = computeJmpPoints(slots);
     if (log.level >= 2) printLiveRegisters(full);
     try {
       doCheck(full);

@@ -27,6 +27,11 @@ export interface PacketState {
   readonly mac: number;
   /** Offset of the network header, for `LD_ABS` with `SKF_NET_OFF`. */
   readonly network: number;
+  /**
+   * skb only: `skb->csum_level` while `ip_summed` is `CHECKSUM_UNNECESSARY` (set by
+   * `bpf_csum_level`); absent: `CHECKSUM_NONE`, as a test run starts.
+   */
+  csumLevel?: number;
 }
 
 /** Makes the region's valid range `[meta, end)` after the packet state moved. */

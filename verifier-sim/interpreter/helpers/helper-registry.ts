@@ -13,6 +13,12 @@ import { probeReadCompat, probeReadKernel, probeReadKernelStr, probeReadStrCompa
 import { perfEventOutput, ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit, tracePrintk } from './output-helpers.js';
 import { skbLoadBytes, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } from './packet-helpers.js';
 import { getStackid } from './stack-helpers.js';
+import { csumDiff, l3CsumReplace, l4CsumReplace, skbLoadBytesRelative, skbPullData, skbStoreBytes } from './skb-write-helpers.js';
+import { xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-bytes-helpers.js';
+import { strtol, strtoul } from './string-helpers.js';
+import { getSocketUid, skbAncestorCgroupId, skbCgroupId } from './skb-socket-helpers.js';
+import { getCurrentAncestorCgroupId, getCurrentCgroupId, getNsCurrentPidTgid, jiffies64 } from './namespace-helpers.js';
+import { csumLevel, csumUpdate, getRouteRealm, redirect, redirectNeigh, redirectPeer, setHash, setHashInvalid, skbChangeType } from './skb-metadata-helpers.js';
 import { getListenerSock, skFullsock, skLookupTcp, skLookupUdp, skRelease, skcLookupTcp, tcpSock } from './socket-helpers.js';
 import { getCurrentComm, getCurrentPidTgid, getCurrentUidGid, getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './task-helpers.js';
 
@@ -61,6 +67,33 @@ const byName: Readonly<Record<string, HelperFn>> = {
   bpf_sk_fullsock: skFullsock,
   bpf_tcp_sock: tcpSock,
   bpf_get_listener_sock: getListenerSock,
+  bpf_skb_store_bytes: skbStoreBytes,
+  bpf_l3_csum_replace: l3CsumReplace,
+  bpf_l4_csum_replace: l4CsumReplace,
+  bpf_csum_diff: csumDiff,
+  bpf_skb_load_bytes_relative: skbLoadBytesRelative,
+  bpf_skb_pull_data: skbPullData,
+  bpf_xdp_load_bytes: xdpLoadBytes,
+  bpf_xdp_store_bytes: xdpStoreBytes,
+  bpf_xdp_get_buff_len: xdpGetBuffLen,
+  bpf_strtol: strtol,
+  bpf_strtoul: strtoul,
+  bpf_get_ns_current_pid_tgid: getNsCurrentPidTgid,
+  bpf_jiffies64: jiffies64,
+  bpf_get_current_cgroup_id: getCurrentCgroupId,
+  bpf_get_current_ancestor_cgroup_id: getCurrentAncestorCgroupId,
+  bpf_skb_cgroup_id: skbCgroupId,
+  bpf_skb_ancestor_cgroup_id: skbAncestorCgroupId,
+  bpf_get_socket_uid: getSocketUid,
+  bpf_csum_update: csumUpdate,
+  bpf_csum_level: csumLevel,
+  bpf_set_hash: setHash,
+  bpf_set_hash_invalid: setHashInvalid,
+  bpf_skb_change_type: skbChangeType,
+  bpf_get_route_realm: getRouteRealm,
+  bpf_redirect: redirect,
+  bpf_redirect_peer: redirectPeer,
+  bpf_redirect_neigh: redirectNeigh,
 };
 
 /** Simulated helpers indexed by helper id (undefined: not simulated). `bpf_tail_call` is handled by the interpreter itself. */
