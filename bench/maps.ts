@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentBackend } from '../syscalls/index.js';
-import { ArrayMap, BPF_F_MMAPABLE, BpfMap, HashMap, u32, u64, viewOf } from '../src/maps/index.js';
-import { struct, u32 as u32Type } from '../src/types/index.js';
+import { ArrayMap, BPF_F_MMAPABLE, BpfMap, HashMap, u32, u64, viewOf, type Codec } from '../src/maps/index.js';
+import { char, struct, u32 as u32Type, u64 as u64Type } from '../src/types/index.js';
 
 if (process.getuid?.() !== 0) {
   console.log('bench/maps: needs root (bpf() maps); skipped');
@@ -68,6 +68,19 @@ array.set(7, 42n);
 const pair = struct('pair', { lo: u32Type, hi: u32Type });
 const structured = HashMap.create({ key: u32, value: pair, maxEntries: 1024, name: 'bench_struct' });
 structured.set(7, { lo: 1, hi: 2 });
+// The same struct through the codec's own write/read (a copy of the codec object, which TypedMap
+// does not recognise): the generic path, i.e. what struct maps cost before their bound codecs.
+const pairGeneric: Codec<{ lo: number; hi: number }> = { size: pair.size, write: pair.write, read: pair.read };
+const structuredGeneric = HashMap.create({ key: u32, value: pairGeneric, maxEntries: 1024, name: 'bench_struct_g' });
+structuredGeneric.set(7, { lo: 1, hi: 2 });
+// A 40-byte event-like struct (u32, u32, u64, char[16], u64), fast and generic.
+const event = struct('bench_event', { pid: u32Type, uid: u32Type, ts: u64Type, comm: char(16), bytes: u64Type });
+const eventGeneric: Codec<ReturnType<typeof event.decode>> = { size: event.size, write: event.write, read: event.read };
+const events = HashMap.create({ key: u32, value: event, maxEntries: 1024, name: 'bench_event' });
+const eventsGeneric = HashMap.create({ key: u32, value: eventGeneric, maxEntries: 1024, name: 'bench_event_g' });
+const ev = { pid: 7, uid: 1000, ts: 123456789n, comm: 'node', bytes: 4096n };
+events.set(7, ev);
+eventsGeneric.set(7, ev);
 const out = new Uint8Array(8);
 const big = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: entries, name: 'bench_batch' });
 {
@@ -106,6 +119,15 @@ const cases = {
   lookupTyped: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.get(7); return perCall(t0); },
   lookupHas: () => { const t0 = ns(); for (let i = 0; i < n; i++) typed.has(7); return perCall(t0); },
   lookupStruct: () => { const t0 = ns(); for (let i = 0; i < n; i++) structured.get(7); return perCall(t0); },
+  lookupStructGeneric: () => { const t0 = ns(); for (let i = 0; i < n; i++) structuredGeneric.get(7); return perCall(t0); },
+  lookupStructInto: () => {
+    const t0 = ns();
+    const into = { lo: 0, hi: 0 };
+    for (let i = 0; i < n; i++) structured.getInto(7, into);
+    return perCall(t0);
+  },
+  lookupEvent: () => { const t0 = ns(); for (let i = 0; i < n; i++) events.get(7); return perCall(t0); },
+  lookupEventGeneric: () => { const t0 = ns(); for (let i = 0; i < n; i++) eventsGeneric.get(7); return perCall(t0); },
   lookupArray: () => { const t0 = ns(); for (let i = 0; i < n; i++) array.get(7); return perCall(t0); },
   updateSet: () => {
     const t0 = ns();
@@ -129,6 +151,33 @@ const cases = {
     for (let i = 0; i < n; i++) {
       v.lo = i;
       structured.set(7, v);
+    }
+    return perCall(t0);
+  },
+  updateStructGeneric: () => {
+    const t0 = ns();
+    const v = { lo: 0, hi: 2 };
+    for (let i = 0; i < n; i++) {
+      v.lo = i;
+      structuredGeneric.set(7, v);
+    }
+    return perCall(t0);
+  },
+  updateEvent: () => {
+    const t0 = ns();
+    const v = { ...ev };
+    for (let i = 0; i < n; i++) {
+      v.pid = i;
+      events.set(7, v);
+    }
+    return perCall(t0);
+  },
+  updateEventGeneric: () => {
+    const t0 = ns();
+    const v = { ...ev };
+    for (let i = 0; i < n; i++) {
+      v.pid = i;
+      eventsGeneric.set(7, v);
     }
     return perCall(t0);
   },
@@ -176,6 +225,9 @@ raw.close();
 typed.close();
 array.close();
 structured.close();
+structuredGeneric.close();
+events.close();
+eventsGeneric.close();
 big.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -188,11 +240,18 @@ const rows: [string, string, string][] = [
   ['lookup: HashMap<u32,u64>.get', 'lookupTyped', 'lookup'],
   ['lookup: HashMap<u32,u64>.has', 'lookupHas', 'lookup'],
   ['lookup: HashMap<u32,struct{u32,u32}>.get', 'lookupStruct', 'lookup'],
+  ['lookup: … same, generic codec path (before)', 'lookupStructGeneric', 'lookup'],
+  ['lookup: … same, getInto(k, reused object)', 'lookupStructInto', 'lookup'],
+  ['lookup: HashMap<u32,event 40 B>.get', 'lookupEvent', 'lookup'],
+  ['lookup: … same, generic codec path (before)', 'lookupEventGeneric', 'lookup'],
   ['lookup: ArrayMap<u64>.get (C: array)', 'lookupArray', 'arrayLookup'],
   ['update: BpfMap.set(key, value)', 'updateSet', 'update'],
   ['update: HashMap<u32,u64>.set(k, BigInt(i))', 'updateTyped', 'update'],
   ['update: HashMap<u32,u64>.set(k, same bigint)', 'updateTypedSame', 'update'],
   ['update: HashMap<u32,struct{u32,u32}>.set', 'updateStruct', 'update'],
+  ['update: … same, generic codec path (before)', 'updateStructGeneric', 'update'],
+  ['update: HashMap<u32,event 40 B>.set', 'updateEvent', 'update'],
+  ['update: … same, generic codec path (before)', 'updateEventGeneric', 'update'],
   ['update: ArrayMap<u64>.set (C: array)', 'updateArray', 'arrayUpdate'],
 ];
 console.log(`map element costs, ${rounds} alternating rounds of ${n} calls (CPU ns per call, medians; JS/C: median of the rounds' ratios)`);

@@ -8,15 +8,17 @@ import { BpfCmd, Errno, type MapElemAccess } from '../../syscalls/index.js';
 import { BpfMap, updateFlagNumber, type UpdateFlag } from './bpf-map.js';
 import { i32, i64, u32, u64, viewOf, type Codec } from './codec.js';
 import { MapSizeError } from './map-size-error.js';
+import { bindCodec, isCompositeType, type BoundCodec } from '../types/index.js';
 
 /**
  * How a codec's values are moved on the fast path: the scalar codecs of `codec.ts` through a
  * typed array over the map's buffer (one store or load, no DataView call, no codec object
- * touched), any other codec through its `write`/`read`.
+ * touched), struct and union types through a {@link BoundCodec} generated for the map's buffer
+ * (`Bound`), any other codec through its `write`/`read`.
  */
 // The switches on hot paths use the numbers as literals: reading `Kind` there would touch one more
 // object per call.
-const Kind = { Generic: 0, U32: 1, I32: 2, U64: 3, I64: 4 } as const;
+const Kind = { Generic: 0, U32: 1, I32: 2, U64: 3, I64: 4, Bound: 5 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
 
 /** Whether typed arrays use little-endian order here (they use the platform's; BPF maps the kernel's). */
@@ -36,6 +38,17 @@ const U64_MAX = (1n << 64n) - 1n;
 const I64_MAX = (1n << 63n) - 1n;
 const I64_MIN = -(1n << 63n);
 
+/** Copies `from`'s fields into `to`, nested plain objects in place (getInto without a bound codec). */
+function fillFrom(to: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const name of Object.keys(from)) {
+    const v = from[name];
+    const old = to[name];
+    const nested = v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !Array.isArray(v);
+    if (nested && old !== null && typeof old === 'object') fillFrom(old as Record<string, unknown>, v as Record<string, unknown>);
+    else to[name] = v;
+  }
+}
+
 /** What typed map constructors take besides the codecs. */
 export interface TypedMapOptions {
   /** Capacity. */
@@ -49,15 +62,19 @@ export interface TypedMapOptions {
 /**
  * A map with typed keys and values. Keys and values are encoded straight into the map's
  * preallocated buffers: `get` of a number key allocates only the decoded value (a `bigint` for
- * the 64-bit codecs), `set` and `has` allocate nothing.
+ * the 64-bit codecs, the object for a struct), `set` and `has` allocate nothing.
  *
  * Single-element operations are the hot path of user code, and on a kernel with PTI and no PCID
  * each distinct memory page touched after a system call costs a TLB refill (see
  * bench/maps-variants.ts). So `get`/`set`/`has`/`delete` touch few objects: this map, its
  * {@link MapElemAccess} (whose attrs, key and value share one page), and, for the scalar codecs
  * (`u32`, `i32`, `u64`, `i64`), one typed array over the key or value instead of the codec and a
- * DataView. Other codecs (structs, `bytes(n)`) go through their `write`/`read`. Both paths give
- * the same results and errors (the test `maps-typed-fast-path` checks them against each other).
+ * DataView; struct and union types (`src/types`) through a codec generated for this map's
+ * buffers ({@link bindCodec}: typed-array views at constant indices, no view or subarray per
+ * call), so `set` of a struct allocates nothing and `get` only the result object, and
+ * {@link getInto} fills a caller's object instead. Other codecs (`bytes(n)`, user codecs) go
+ * through their `write`/`read`. Both paths give the same results and errors (the tests
+ * `maps-typed-fast-path` and `maps-struct-fast-path` check them against each other).
  */
 export class TypedMap<K, V> implements Disposable {
   /** The underlying raw map. */
@@ -78,6 +95,11 @@ export class TypedMap<K, V> implements Disposable {
   private readonly valueWords: Uint32Array;
   private readonly valueLongs: BigUint64Array;
   private readonly valueSignedLongs: BigInt64Array;
+  /** Struct/union key and value codecs bound to the map's buffers (Kind.Bound), else placeholders never called. */
+  private readonly keyWrite: (key: K) => void;
+  private readonly valueWrite: (value: V) => void;
+  private readonly valueRead: () => V;
+  private readonly valueReadInto: (target: V) => V;
 
   /** Narrows `map` to these codecs; a MapSizeError when their sizes are not the map's. */
   constructor(map: BpfMap, keyCodec: Codec<K>, valueCodec: Codec<V>) {
@@ -101,6 +123,17 @@ export class TypedMap<K, V> implements Disposable {
     this.valueWords = new Uint32Array(value.buffer, value.byteOffset, words(this.valueKind));
     this.valueLongs = new BigUint64Array(value.buffer, value.byteOffset, longs(this.valueKind));
     this.valueSignedLongs = new BigInt64Array(value.buffer, value.byteOffset, longs(this.valueKind));
+    const keyBound = aligned && this.keyKind === Kind.Generic ? bindCodec<K, K>(keyCodec, key) : undefined;
+    const valueBound: BoundCodec<V, V> | undefined = aligned && this.valueKind === Kind.Generic ? bindCodec<V, V>(valueCodec, value) : undefined;
+    if (keyBound !== undefined) this.keyKind = Kind.Bound;
+    if (valueBound !== undefined) this.valueKind = Kind.Bound;
+    const unused = (): never => {
+      throw new Error('BUG: typed map bound codec used without one');
+    };
+    this.keyWrite = keyBound?.write ?? unused;
+    this.valueWrite = valueBound?.write ?? unused;
+    this.valueRead = valueBound?.read ?? unused;
+    this.valueReadInto = valueBound?.readInto ?? unused;
   }
 
   /** The fd of the underlying map. */
@@ -131,6 +164,9 @@ export class TypedMap<K, V> implements Disposable {
         if (typeof key !== 'bigint' || key < I64_MIN || key > I64_MAX) this.keyCodec.write(this.keyView, 0, key);
         this.keyLongs[0] = key as bigint;
         return;
+      case 5 /* Kind.Bound */:
+        this.keyWrite(key);
+        return;
       default:
         this.keyCodec.write(this.keyView, 0, key);
     }
@@ -155,6 +191,9 @@ export class TypedMap<K, V> implements Disposable {
         if (typeof value !== 'bigint' || value < I64_MIN || value > I64_MAX) this.valueCodec.write(this.valueView, 0, value);
         this.valueLongs[0] = value as bigint;
         return;
+      case 5 /* Kind.Bound */:
+        this.valueWrite(value);
+        return;
       default:
         this.valueCodec.write(this.valueView, 0, value);
     }
@@ -171,6 +210,8 @@ export class TypedMap<K, V> implements Disposable {
         return this.valueLongs[0] as V;
       case 4 /* Kind.I64 */:
         return this.valueSignedLongs[0] as V;
+      case 5 /* Kind.Bound */:
+        return this.valueRead();
       default:
         return this.valueCodec.read(this.valueView, 0);
     }
@@ -185,6 +226,28 @@ export class TypedMap<K, V> implements Disposable {
       if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
     }
     return this.takeValue();
+  }
+
+  /**
+   * Looks `key` up and, when it exists, decodes the value into `target` instead of a new object
+   * (struct and union value types only); returns whether the key exists. Nested struct fields
+   * are filled in place when `target` holds objects there; strings and arrays are new values.
+   * A TypeError for other value types or a `target` that is not an object.
+   */
+  getInto(key: K, target: V): boolean {
+    if (this.valueKind !== 5 /* Kind.Bound */ && !isCompositeType(this.valueCodec)) {
+      throw new TypeError(`getInto: ${this.map.description} has no struct or union value type (use get)`);
+    }
+    if (target === null || typeof target !== 'object') throw new TypeError(`getInto: the target must be an object, got ${target === null ? 'null' : typeof target}`);
+    this.putKey(key);
+    const r = this.access.lookup();
+    if (r !== 0) {
+      if (r === -Errno.ENOENT) return false;
+      if (r < 0) this.map.fail('lookup', BpfCmd.MAP_LOOKUP_ELEM, r);
+    }
+    if (this.valueKind === 5 /* Kind.Bound */) this.valueReadInto(target);
+    else fillFrom(target as Record<string, unknown>, this.valueCodec.read(this.valueView, 0) as Record<string, unknown>);
+    return true;
   }
 
   /** Whether `key` exists. */

@@ -4,7 +4,8 @@
  * into one object literal, so decoding an event is one straight-line function. Arrays of
  * non-integers call a generated per-element function in a loop; arrays of integers are one
  * copy. Where `new Function` is not allowed (a content security policy), {@link compilePlan}'s
- * closures are used instead.
+ * closures are used instead. The same generators, in bound mode ({@link Gen.bound}), make the
+ * codecs of `bound-codec.ts` for one fixed buffer (a typed map's key or value bytes).
  * @module
  */
 
@@ -22,7 +23,8 @@ import { compilePlan } from './plan.js';
 /** Every type kind, for exhaustive switches. */
 export type AnyType = IntType | BoolType | CharsType | ArrayOfType | PtrType | CompositeType;
 
-function fail(path: string, value: unknown, reason: string): never {
+/** Throws the {@link ValueProblem} a generated writer reports (shared by every generated codec). */
+export function fail(path: string, value: unknown, reason: string): never {
   throw new ValueProblem(path, value, `${showValue(value)} ${reason}`);
 }
 
@@ -52,11 +54,21 @@ function intReason(t: IntType): string {
     : `is not a ${t.name} (an integer in [${t.min}, ${t.max}])`;
 }
 
-/** Code generation state: values the generated code refers to, and fresh names. */
-class Gen {
+/**
+ * Code generation state: values the generated code refers to, and fresh names. With `bound`
+ * set, the code is for one fixed 8-byte-aligned buffer (base `'0'`): integers and pointers at
+ * offsets that are a multiple of their size go through typed-array views over that buffer
+ * (`h16`, `hs16`, `w32`, `ws32`, `q64`, `qs64`, `i8`, by element index) instead of the DataView.
+ */
+export class Gen {
+  /** Whether the code is for a fixed buffer with typed-array views (see the class comment). */
+  bound = false;
+  /** Names of the values in {@link values}, in order. */
   readonly names: string[] = [];
+  /** Values the generated code refers to by the names in {@link names}. */
   readonly values: unknown[] = [];
   private n = 0;
+  /** The name under which the generated code refers to `value`. */
   ref(value: unknown): string {
     const i = this.values.indexOf(value);
     if (i >= 0) return this.names[i];
@@ -65,9 +77,11 @@ class Gen {
     this.values.push(value);
     return name;
   }
+  /** A fresh local variable name. */
   tmp(): string {
     return `t${this.n++}`;
   }
+  /** Compiles `function (params) { body }` with the referenced values in scope. */
   build<F>(params: string, body: string): F {
     return new Function(...this.names, `"use strict"; return function (${params}) {\n${body}\n};`)(...this.values) as F;
   }
@@ -118,7 +132,8 @@ function bitPlace(k: number, f: FieldLayout): BitPlace {
   return { pos: (base) => at(base, first), first, shift, nb: Math.ceil((shift + f.bitSize) / 8), width: f.bitSize };
 }
 
-function readBits(base: string, k: number, f: FieldLayout): string {
+/** JS expression decoding bitfield `f` of the struct at byte `base + k`. */
+export function readBits(base: string, k: number, f: FieldLayout): string {
   const p = bitPlace(k, f);
   const pos = p.pos(base, k);
   const w = p.width;
@@ -176,16 +191,28 @@ function writeBits(g: Gen, base: string, k: number, f: FieldLayout, v: string, p
   return out.join('\n');
 }
 
+/** Typed-array view names of the bound mode, by integer type. */
+const boundViews: Record<IntName, string> = { u8: 'u8', s8: 'i8', u16: 'h16', s16: 'hs16', u32: 'w32', s32: 'ws32', u64: 'q64', s64: 'qs64' };
+
+/** In bound mode, the typed-array element expression of a `size`-byte integer at constant byte `base + k`, when aligned. */
+function boundSlot(g: Gen, name: IntName, size: number, base: string, k: number): string | undefined {
+  if (!g.bound || base !== '0' || k % size !== 0) return undefined;
+  return `${boundViews[name]}[${k / size}]`;
+}
+
 /** JS expression decoding `t` at byte `base + k`. */
-function readExpr(g: Gen, t: AnyType, base: string, k: number): string {
+export function readExpr(g: Gen, t: AnyType, base: string, k: number): string {
   const pos = at(base, k);
   switch (t.kind) {
-    case 'int':
+    case 'int': {
+      const slot = boundSlot(g, t.name, t.size, base, k);
+      if (slot !== undefined) return slot;
       return t.name === 'u8' ? `u8[${pos}]` : t.name === 's8' ? `dv.getInt8(${pos})` : `dv.get${getters[t.name]}(${pos}, true)`;
+    }
     case 'bool':
       return `(u8[${pos}] !== 0)`;
     case 'ptr':
-      return `dv.getBigUint64(${pos}, true)`;
+      return boundSlot(g, 'u64', 8, base, k) ?? `dv.getBigUint64(${pos}, true)`;
     case 'chars':
       return `${g.ref(readCString)}(u8, ${pos}, ${t.length})`;
     case 'array':
@@ -202,20 +229,40 @@ function readExpr(g: Gen, t: AnyType, base: string, k: number): string {
 }
 
 /** JS statements encoding the value in variable `v` as `t` at byte `base + k`; `path` is code for the value's path. */
-function writeStmts(g: Gen, t: AnyType, base: string, k: number, v: string, path: string): string {
+export function writeStmts(g: Gen, t: AnyType, base: string, k: number, v: string, path: string): string {
   const pos = at(base, k);
   const f = g.ref(fail);
   switch (t.kind) {
     case 'int': {
-      const set = t.name === 'u8' ? `u8[${pos}] = ${v};` : t.name === 's8' ? `dv.setInt8(${pos}, ${v});` : `dv.set${getters[t.name]}(${pos}, ${v}, true);`;
+      const slot = boundSlot(g, t.name, t.size, base, k);
+      const set = slot !== undefined ? `${slot} = ${v};` : t.name === 'u8' ? `u8[${pos}] = ${v};` : t.name === 's8' ? `dv.setInt8(${pos}, ${v});` : `dv.set${getters[t.name]}(${pos}, ${v}, true);`;
       return `if (${intInvalid(t, v)}) ${f}(${path}, ${v}, ${str(intReason(t))});\n${set}`;
     }
     case 'bool':
       return `if (typeof ${v} !== 'boolean') ${f}(${path}, ${v}, "is not a boolean");\nu8[${pos}] = ${v} ? 1 : 0;`;
-    case 'ptr':
-      return `if (typeof ${v} !== 'bigint' || ${v} < 0n || ${v} > 18446744073709551615n) ${f}(${path}, ${v}, "is not a pointer (a bigint in [0, 2^64))");\ndv.setBigUint64(${pos}, ${v}, true);`;
-    case 'chars':
-      return `${g.ref(writeCString)}(u8, ${pos}, ${t.length}, ${v}, ${path});`;
+    case 'ptr': {
+      const slot = boundSlot(g, 'u64', 8, base, k);
+      const set = slot !== undefined ? `${slot} = ${v};` : `dv.setBigUint64(${pos}, ${v}, true);`;
+      return `if (typeof ${v} !== 'bigint' || ${v} < 0n || ${v} > 18446744073709551615n) ${f}(${path}, ${v}, "is not a pointer (a bigint in [0, 2^64))");\n${set}`;
+    }
+    case 'chars': {
+      const call = `${g.ref(writeCString)}(u8, ${pos}, ${t.length}, ${v}, ${path});`;
+      if (!g.bound || base !== '0' || t.length > 32) return call;
+      // Bound mode, small array: ASCII strings copied and NUL-padded inline; anything else
+      // (non-ASCII, NUL inside, too long, not a string) through writeCString, which rewrites it all.
+      const n = t.length;
+      const i = g.tmp();
+      const len = g.tmp();
+      return [
+        `let ${i} = -1;`,
+        `if (typeof ${v} === 'string' && ${v}.length <= ${n}) {`,
+        `const ${len} = ${v}.length;`,
+        `for (${i} = 0; ${i} < ${len}; ${i}++) { const c = ${v}.charCodeAt(${i}); if (c === 0 || c > 127) break; u8[${k} + ${i}] = c; }`,
+        `if (${i} === ${len}) { for (; ${i} < ${n}; ${i}++) u8[${k} + ${i}] = 0; } else ${i} = -1;`,
+        '}',
+        `if (${i} < 0) ${call}`,
+      ].join('\n');
+    }
     case 'array':
       return `${g.ref(compileCodec(t).write)}(dv, u8, ${pos}, ${v}, ${path});`;
     case 'struct': case 'union': {

@@ -79,6 +79,14 @@ export interface UnionType<N extends string = string, F extends Fields = Fields>
 /** Any struct or union. */
 export type CompositeType = StructType | UnionType;
 
+/** Every struct and union type {@link struct} and {@link union} made. */
+const compositeTypes = new WeakSet<object>();
+
+/** Whether `value` is a struct or union type made by {@link struct} or {@link union}. */
+export function isCompositeType(value: unknown): value is CompositeType {
+  return typeof value === 'object' && value !== null && compositeTypes.has(value);
+}
+
 function composite<N extends string, F extends Fields>(
   kind: 'struct' | 'union',
   name: N,
@@ -129,7 +137,9 @@ function composite<N extends string, F extends Fields>(
     },
     ...codecMethods(cName, layout.size, () => compileCodec(t as unknown as SomeType)),
   };
-  return Object.freeze(t) as unknown as StructType<N, F> | UnionType<N, F>;
+  Object.freeze(t);
+  compositeTypes.add(t);
+  return t as unknown as StructType<N, F> | UnionType<N, F>;
 }
 
 /**

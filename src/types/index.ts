@@ -22,8 +22,9 @@ export { bits, type BitsSpec, type BitsValue } from './bitfield.js';
 export { pad, type PadSpec } from './padding.js';
 export { isCIdentifier, type FieldSpec, type Fields, type FieldLayout, type CompositeLayout } from './layout.js';
 export {
-  struct, union, type StructType, type UnionType, type CompositeType, type CompositeInfo, type CompositeOptions,
+  struct, union, isCompositeType, type StructType, type UnionType, type CompositeType, type CompositeInfo, type CompositeOptions,
   type StructValue, type StructInput, type UnionInput, type FieldValue, type FieldInput, type ValueFieldName,
 } from './composite.js';
 export { canGenerateCode, readerSource, type AnyType } from './codegen.js';
 export { cDeclarations } from './c-source.js';
+export { bindCodec, type BoundCodec } from './bound-codec.js';
