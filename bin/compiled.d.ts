@@ -15,6 +15,21 @@ export interface BuildInfo {
   /** Every compiled source, relative to the repository root. */
   readonly sources: readonly string[];
 }
+/** What scripts/build.js records in dist/fast-entries.json: what the fast entries need, and nothing else. */
+export interface FastEntriesRecord {
+  /** When the build started (ms since the epoch), as in build-info.json. */
+  readonly builtAt: number;
+  /** koffi's native module and version, as in build-info.json. */
+  readonly koffiNative?: { readonly file: string; readonly version: string };
+  /** Per fast entry source (e.g. `src/cli/opensnoop-main.ts`): its bundle, the sources it holds, its V8 code cache. */
+  readonly entries: Readonly<Record<string, {
+    readonly bundle: string;
+    readonly sources: readonly string[];
+    readonly codeCache?: { readonly file: string; readonly madeFor: { readonly size: number; readonly mtimeMs: number } };
+  }>>;
+}
+/** The fast entries record under `base` (a directory URL or path; default: this repository), or undefined. */
+export function fastEntriesRecord(base?: URL | string): FastEntriesRecord | undefined;
 /** The build record under `base` (a directory URL or path; default: this repository), or undefined. */
 export function buildInfo(base?: URL | string): BuildInfo | undefined;
 /** Why the build `info` of the tree at `base` cannot be used (a source of `sources`, default all, missing or newer), or undefined when it can. */

@@ -2,14 +2,14 @@
 // when it is there and up to date, else the TypeScript sources through tsx's loader. Up to date
 // means no source listed in dist/build-info.json is missing or was modified after the build
 // started; checking costs one stat per source file (~400: ~5 ms; a fast entry checks only the ~60
-// its bundle holds, build-info.json `fastEntrySources`). The fallback runs the same
+// its bundle holds, listed in the slim dist/fast-entries.json). The fallback runs the same
 // code, only slower to start, so a stale build is never run; set TSBPF_EXPLAIN_LOAD=1 to have the
 // choice explained on stderr. TSBPF_LOAD=compiled or TSBPF_LOAD=source forces one form (benchmarks
 // use the first while other work changes the sources).
 //
 // bin/ is CommonJS (bin/package.json): Node's ESM loader costs ~9 ms of start-up even for an empty
-// entry file, and require() of node: built-ins is free. A fast entry (build-info.json
-// `fastEntries`, scripts/build.js) is a CommonJS bundle loaded with require() for the same reason,
+// entry file, and require() of node: built-ins is free. A fast entry (dist/fast-entries.json,
+// scripts/build.js) is a CommonJS bundle loaded with require() for the same reason,
 // through its V8 code cache when the build made one (requireFastEntry below; in this file, not a
 // module of its own: each module loaded costs ~0.5-1 ms of start-up here). The fast path uses paths,
 // not URLs: the first pathToFileURL() of a process costs ~0.8 ms.
@@ -40,6 +40,8 @@ function buildInfo(base = root) {
   }
 }
 
+const STAT_OPTIONS = { throwIfNoEntry: false };
+
 /**
  * Why the build `info` of the tree at `base` cannot be used, or undefined when it can: a source
  * it lists (`sources`, default all of them) is missing or newer than the build.
@@ -48,8 +50,10 @@ function staleReason(info, base = root, sources = info?.sources) {
   if (info === undefined) return 'no build in dist/';
   const dir = dirOf(base);
   for (const source of sources) {
-    // A path, not a URL, and no exception for a missing file: ~3× cheaper per source.
-    const stat = statSync(path.join(dir, source), { throwIfNoEntry: false });
+    // A path, not a URL, and no exception for a missing file: ~3× cheaper per source. Joined
+    // without path.join (sources are plain relative paths): ~1 KB less garbage per source, which
+    // with the rest of start-up decides whether a young-generation GC runs before the first event.
+    const stat = statSync(`${dir}/${source}`, STAT_OPTIONS);
     if (stat === undefined) return `${source} was removed since the build`;
     if (stat.mtimeMs > info.builtAt) return `${source} changed since the build`;
   }
@@ -89,6 +93,33 @@ function writeAtomically(file, data) {
 }
 
 /**
+ * `Module.wrap()` of the UTF-8 text of `file`, decoded in one piece from a buffer that holds the
+ * wrapper around the file's bytes: V8 compiles only flat strings, and the concatenation
+ * Module.wrap() makes would be copied once more (~90 KB of young-generation garbage for the
+ * opensnoop bundle) before compiling.
+ */
+function readWrapped(file) {
+  const { closeSync, fstatSync, openSync, readSync } = require('node:fs');
+  const [head, tail] = Module.wrapper;
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(head) + size + Buffer.byteLength(tail));
+    let at = buf.write(head, 0);
+    const end = at + size;
+    while (at < end) {
+      const n = readSync(fd, buf, at, end - at, null);
+      if (n === 0) break;
+      at += n;
+    }
+    at += buf.write(tail, at);
+    return buf.toString('utf8', 0, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The exports of CommonJS file `file`, compiled with the V8 code cache in `cacheFile` when there
  * is one and `file` still has the `size` and `mtimeMs` of `madeFor` (when given); `cache` tells
  * what happened: 'accepted', 'rejected', 'missing' (no such file), 'stale' or 'none'.
@@ -101,19 +132,19 @@ function requireFastEntry(file, cacheFile, madeFor) {
     return { exports: require(file), cache: 'missing' };
   }
   if (cachedData === undefined || process.sourceMapsEnabled === true) return { exports: require(file), cache: 'none' };
-  let source;
+  let wrapped;
   try {
     if (madeFor !== undefined) {
-      const { size, mtimeMs } = require('node:fs').statSync(file);
+      const { size, mtimeMs } = statSync(file);
       if (size !== madeFor.size || mtimeMs !== madeFor.mtimeMs) return { exports: require(file), cache: 'stale' };
     }
-    source = readFileSync(file, 'utf8');
+    wrapped = readWrapped(file);
   } catch {
     // No bundle: require() throws the error callers expect (MODULE_NOT_FOUND).
     return { exports: require(file), cache: 'none' };
   }
   const vm = require('node:vm');
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(path.dirname(file));
@@ -133,26 +164,51 @@ function requireFastEntry(file, cacheFile, madeFor) {
 }
 
 /**
+ * The build's slim record of the fast entries (dist/fast-entries.json, scripts/build.js) under
+ * `base`, or undefined when there is none: `{builtAt, koffiNative?, entries: {SOURCE: {bundle,
+ * sources, codeCache?}}}`, what the fast path needs and no more (~2 KB to read and parse instead of
+ * build-info.json's ~16 KB with every source of the tree).
+ */
+function fastEntriesRecord(base = root) {
+  try {
+    return JSON.parse(readFileSync(path.join(dirOf(base), 'dist/fast-entries.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The exports of the fast entry bundle for `source` when dist/fast-entries.json has one that is
+ * up to date (or `forced` is 'compiled'), else undefined (loadEntry then reads build-info.json).
+ */
+function loadFastEntry(source, forced, explain) {
+  const record = fastEntriesRecord();
+  const entry = record?.entries?.[source];
+  if (entry === undefined) return undefined;
+  if (forced !== 'compiled' && staleReason(record, root, entry.sources) !== undefined) return undefined;
+  const cache = entry.codeCache;
+  const loaded = requireFastEntry(path.join(root, entry.bundle), cache === undefined ? undefined : path.join(root, cache.file), cache?.madeFor);
+  const byPath = record.koffiNative !== undefined && typeof loaded.exports.useKoffiLoader === 'function';
+  if (byPath) loaded.exports.useKoffiLoader(nativeKoffiLoader(record.koffiNative));
+  if (explain) process.stderr.write(`tsbpf: running compiled ${entry.bundle} (code cache: ${loaded.cache}${byPath ? '; koffi by path' : ''})\n`);
+  return loaded.exports;
+}
+
+/**
  * Imports the module at `source` (a path from the repository root, e.g. `src/cli/main.ts`): its
  * compiled form from dist/ when that is up to date, otherwise the source through tsx.
  */
 async function loadEntry(source) {
   const forced = process.env.TSBPF_LOAD;
   if (forced !== undefined && forced !== 'compiled' && forced !== 'source') throw new Error(`TSBPF_LOAD must be 'compiled' or 'source', not '${forced}'`);
-  const info = forced === 'source' ? undefined : buildInfo();
-  // A fast entry is stale only when one of the sources its bundle holds changed.
-  const reason = forced === 'source' ? 'TSBPF_LOAD=source' : forced === 'compiled' ? undefined : staleReason(info, root, info?.bundled === true ? (info.fastEntrySources?.[source] ?? info.sources) : info?.sources);
   const explain = process.env.TSBPF_EXPLAIN_LOAD === '1';
+  if (forced !== 'source') {
+    const fastExports = loadFastEntry(source, forced, explain);
+    if (fastExports !== undefined) return fastExports;
+  }
+  const info = forced === 'source' ? undefined : buildInfo();
+  const reason = forced === 'source' ? 'TSBPF_LOAD=source' : forced === 'compiled' ? undefined : staleReason(info, root);
   if (reason === undefined) {
-    const fast = info?.bundled === true ? info.fastEntries?.[source] : undefined;
-    if (fast !== undefined) {
-      const codeCache = info.codeCaches?.[source];
-      const { exports, cache } = requireFastEntry(path.join(root, fast), codeCache === undefined ? undefined : path.join(root, codeCache.file), codeCache?.madeFor);
-      const byPath = info.koffiNative !== undefined && typeof exports.useKoffiLoader === 'function';
-      if (byPath) exports.useKoffiLoader(nativeKoffiLoader(info.koffiNative));
-      if (explain) process.stderr.write(`tsbpf: running compiled ${fast} (code cache: ${cache}${byPath ? '; koffi by path' : ''})\n`);
-      return exports;
-    }
     // The bundle (one file per entry plus shared chunks) when the build made one.
     const compiled = `dist/${info?.bundled === true ? 'bundle/' : ''}${source.replace(/\.ts$/, '.js')}`;
     if (explain) process.stderr.write(`tsbpf: running compiled ${compiled}\n`);
@@ -169,4 +225,4 @@ async function loadEntry(source) {
   return import(urlOf(path.join(root, source)));
 }
 
-module.exports = { buildInfo, staleReason, loadEntry, nativeKoffiLoader, requireFastEntry };
+module.exports = { buildInfo, fastEntriesRecord, staleReason, loadEntry, nativeKoffiLoader, requireFastEntry };

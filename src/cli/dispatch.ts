@@ -8,6 +8,7 @@
 
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './command.js';
 import type { CommandEntry } from './commands/index.js';
+import { stdoutWriter } from './stdout-writer.js';
 
 function usage(commands: Readonly<Record<string, CommandEntry>>): string {
   const names = Object.keys(commands);
@@ -40,15 +41,21 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** The process's own streams. A closed stdout (`tsbpf disasm x | head`) ends the process quietly. */
+/**
+ * The process's own streams. Standard output is written synchronously to fd 1 when that is a file,
+ * pipe, socket or terminal, without creating `process.stdout` (start-up time; ./stdout-writer.ts).
+ * A closed stdout (`tsbpf disasm x | head`) ends the process quietly.
+ */
 export function processIo(): CliIo {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
-    process.stderr.write(`tsbpf: cannot write output: ${oneLine(e.message)}\n`);
-    process.exit(EXIT_USAGE);
+  const writeOut = stdoutWriter({
+    onClosed: () => process.exit(process.exitCode ?? EXIT_OK),
+    onError: (e) => {
+      process.stderr.write(`tsbpf: cannot write output: ${oneLine(e.message)}\n`);
+      process.exit(EXIT_USAGE);
+    },
   });
   return {
-    writeOut: (data) => void process.stdout.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+    writeOut,
     writeErr: (text) => void process.stderr.write(text),
     readStdin: () => readAll(process.stdin),
   };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { release } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { attachTracepoint } from '../attach/tracepoint.js';
 import type { Link } from '../attach/link.js';
 import type { EventReader } from '../readers/event-reader.js';
@@ -32,15 +32,29 @@ const BPF_F_NO_PREALLOC = 1;
 
 /**
  * Whether a tracepoint program may use a hash map without preallocated entries on a kernel of
- * release `kernelRelease` (`uname -r`) without a warning: Linux 6.1 and later. From 5.7 to 6.0
+ * release `release` (`uname -r`) without a warning: Linux 6.1 and later. From 5.7 to 6.0
  * the verifier accepts one but logs a WARN_ONCE (a stack trace in dmesg), so there and when the
  * release cannot be read the map stays preallocated, as in BCC.
  */
-export function runtimeAllocatedHashOk(kernelRelease: string): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
+export function runtimeAllocatedHashOk(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
   if (m === null) return false;
   const major = Number(m[1]);
   return major > 6 || (major === 6 && Number(m[2]) >= 1);
+}
+
+/**
+ * The running kernel's release (`uname -r`, what `os.release()` returns), read from
+ * /proc/sys/kernel/osrelease: node:os is the only module the fast path would load for it
+ * (start-up time, issue #6). An empty string when /proc cannot be read (the map then stays
+ * preallocated).
+ */
+export function kernelRelease(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/osrelease', 'latin1').trim();
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -193,7 +207,7 @@ export class Opensnoop {
     checkFilterId('pid', options.pid);
     checkFilterId('tid', options.tid);
     checkFilterId('uid', options.uid);
-    const noPrealloc = runtimeAllocatedHashOk(release());
+    const noPrealloc = runtimeAllocatedHashOk(kernelRelease());
     const enter = withInfotmpAllocation(OPENSNOOP_ENTER[enterVariantKey(options)], noPrealloc);
     const exit = withInfotmpAllocation(OPENSNOOP_EXIT[exitVariantKey(options)], noPrealloc);
     const set = loadPrebuiltSet([enter, exit], enterVariantValues(options));

@@ -38,6 +38,21 @@ At exit, the number of events and of events dropped (buffer full) is printed
 on stderr.
 `;
 
+/** opensnoop's command-line options (parseArgs form; `-h, --help` is added by parseOptionsOrHelp). */
+export const OPENSNOOP_OPTIONS = {
+  pid: { type: 'string', short: 'p' },
+  tid: { type: 'string', short: 't' },
+  uid: { type: 'string', short: 'u' },
+  name: { type: 'string', short: 'n' },
+  failed: { type: 'boolean', short: 'x' },
+  duration: { type: 'string', short: 'd' },
+  timestamp: { type: 'boolean', short: 'T' },
+  'print-uid': { type: 'boolean', short: 'U' },
+  'extended-fields': { type: 'boolean', short: 'e' },
+  json: { type: 'boolean' },
+  ringbuf: { type: 'boolean' },
+} as const;
+
 /** Options of {@link runOpensnoop} beyond the arguments. */
 export type OpensnoopRunOptions = ToolRunOptions;
 
@@ -46,19 +61,7 @@ export type OpensnoopRunOptions = ToolRunOptions;
  * SIGINT/SIGTERM arrive, or `--duration` ends; everything is closed before it resolves to the exit code.
  */
 export async function runOpensnoop(args: readonly string[], io: CliIo, options: OpensnoopRunOptions = {}): Promise<number> {
-  const values = parseOptionsOrHelp(args, {
-    pid: { type: 'string', short: 'p' },
-    tid: { type: 'string', short: 't' },
-    uid: { type: 'string', short: 'u' },
-    name: { type: 'string', short: 'n' },
-    failed: { type: 'boolean', short: 'x' },
-    duration: { type: 'string', short: 'd' },
-    timestamp: { type: 'boolean', short: 'T' },
-    'print-uid': { type: 'boolean', short: 'U' },
-    'extended-fields': { type: 'boolean', short: 'e' },
-    json: { type: 'boolean' },
-    ringbuf: { type: 'boolean' },
-  }, help, io);
+  const values = parseOptionsOrHelp(args, OPENSNOOP_OPTIONS, help, io);
   if (values === undefined) return EXIT_OK;
   const duration = secondsOption('duration', values.duration);
   const pid = idOption('pid', values.pid);
