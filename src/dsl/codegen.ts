@@ -8,7 +8,7 @@
  */
 
 import {
-  Add, And, ArSh, Atomic, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, JSGT, JSLE, JSLT, Ja, Label, LoadFunc, LoadImm64, LoadMapPtr,
+  Add, And, ArSh, Atomic, Call, Div, Exit, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, JSGT, JSLE, JSLT, Ja, Label, LoadFunc, LoadImm64, LoadMapPtr, LoadMapValue,
   LoadMem, LSh, Mod, Mov, Mul, Neg, Or, R0, R1, R10, RSh, SDiv, SMod, Size, StoreImm, StoreMem, Sub, ToBE, Xor,
   type AluBuilder, type JumpBuilder, type ProgramItem, type Register,
 } from 'ebpf-bytecode-utils';
@@ -403,6 +403,8 @@ export class CodeGen {
         for (let k = 0; k < padded.length; k += 4) this.#emit(StoreImm(R10, off + k, dv.getInt32(k, true), Size.W));
         addrs[i] = off;
         sizes[i] = n;
+      } else if (a.kind === 'mapValue') {
+        sizes[i] = a.size;
       }
     });
     args.forEach((a, i) => {
@@ -416,6 +418,7 @@ export class CodeGen {
         case 'string': this.#emit(Mov.reg(r, R10), Add.imm(r, addrs[i])); break;
         case 'sizeof': this.#emit(Mov.imm(r, sizes[a.index])); break;
         case 'func': this.#emit(LoadFunc(r, a.func.label)); break;
+        case 'mapValue': this.#emit(LoadMapValue(r, a.map, a.off)); break;
         case 'pointer': {
           const [base, off] = this.#place(a.place, r);
           if (base !== r) this.#emit(Mov.reg(r, base));
@@ -570,6 +573,18 @@ export class CodeGen {
         this.#emit(Atomic.add(base, off, r, sizeOf(n.type.size)));
         if (temp) this.#release(r);
         this.#release(b);
+        return false;
+      },
+      storeAddress: (n) => {
+        const a = this.#alloc();
+        const [from, fromOff] = this.#place(n.of, a);
+        if (from !== a) this.#emit(Mov.reg(a, from));
+        if (fromOff !== 0) this.#emit(Add.imm(a, fromOff));
+        const b = this.#alloc();
+        const [base, off] = this.#place(n.place, b);
+        this.#emit(StoreMem(base, off, a, Size.DW));
+        this.#release(b);
+        this.#release(a);
         return false;
       },
     });

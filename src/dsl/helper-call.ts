@@ -11,11 +11,12 @@
  * | `ARG_PTR_TO_MAP_KEY` / `_VALUE` | a key / value of that map (a scalar is copied to the stack, or a `Ref`) |
  * | `ARG_PTR_TO_MEM`/`UNINIT_MEM`/`MEM_OR_NULL` + `ARG_CONST_SIZE(_OR_ZERO)` | a `Ref` (stack object or map value); the size is omitted and filled in (`null` where the pointer may be NULL) |
  * | `ARG_PTR_TO_FIXED_SIZE_MEM` | a `Ref` of at least the size the kernel's prototype fixes |
+ * | `ARG_PTR_TO_CONST_STR` (`bpf_strncmp`, `bpf_snprintf`) | a JS string, kept in the program's read-only `.rodata` map |
  *
  * Names are the kernel's, with the `bpf_` prefix. A `RET_INTEGER` result is an `Expr<s64>`
  * (errno-style results are negative), `RET_VOID` gives nothing, `RET_PTR_TO_MAP_VALUE_OR_NULL`
  * a {@link Maybe} for `$.ifSome`. Helpers taking or returning what the eDSL has no value for
- * (BTF-typed kernel objects, sockets, dynptrs, timers, spin locks, kptrs, string constants,
+ * (BTF-typed kernel objects, sockets, dynptrs, timers, spin locks, kptrs,
  * callbacks) are refused at compile time with the reason as the type of the first argument, and
  * at run time with a {@link DslError} naming the dedicated method where one exists.
  * @module
@@ -36,6 +37,7 @@ import { ProgArrayHandle } from './prog-array.js';
 import { QueueHandle } from './queue-map.js';
 import { Ref, valueArg, type ValueArg } from './ref.js';
 import { StackTraceHandle } from './stack-trace-map.js';
+import { snprintfConversions } from './snprintf-format.js';
 import { mapFitsHelper } from '../../verifier-sim/verifier/map-helper-compat.js';
 
 type Prototypes = typeof helperPrototypes;
@@ -87,14 +89,37 @@ export type HelperParam<P extends HelperParamKind, N extends HelperName, M> =
   : P extends 'memOrNull' ? Ref<SomeType> | null
   : never;
 
+/**
+ * The helpers with an `ARG_PTR_TO_CONST_STR` argument that `$.callHelper` calls: the string is a
+ * JS string, placed in the program's read-only `.rodata` map (read-only-data.ts); sizes after
+ * pointers are implied as elsewhere. `bpf_snprintf`'s data is a `Ref` to a u64 array (8 bytes per
+ * conversion of the format) or null; {@link Builder.snprintf} builds that array for you.
+ */
+export interface ConstStrHelperArgs {
+  /** `bpf_strncmp(s1, sizeof(s1), "s2")`. */
+  bpf_strncmp: [s1: Ref<SomeType>, s2: string];
+  /** `bpf_snprintf(out, sizeof(out), "fmt", data, sizeof(data))`. */
+  bpf_snprintf: [out: Ref<SomeType> | null, fmt: string, data: Ref<SomeType> | null];
+}
+
+/** Parameter kinds of the {@link ConstStrHelperArgs} helpers: the table's, plus the constant string. */
+type ConstStrParamKind = HelperParamKind | 'constStr';
+
+const CONST_STR_PROTOTYPES: Readonly<Record<keyof ConstStrHelperArgs, { readonly params: readonly ConstStrParamKind[]; readonly result: 'integer' }>> = {
+  bpf_strncmp: { params: ['mem', 'constStr'], result: 'integer' },
+  bpf_snprintf: { params: ['memOrNull', 'constStr', 'memOrNull'], result: 'integer' },
+};
+
 /** The arguments of helper `N` (the rest parameters of `$.callHelper`), given the arguments `A` passed. */
 export type HelperArgs<N extends HelperName, A extends readonly unknown[]> =
+  N extends keyof ConstStrHelperArgs ? ConstStrHelperArgs[N] :
   Prototypes[N] extends { readonly params: infer P extends readonly HelperParamKind[] }
     ? { -readonly [I in keyof P]: HelperParam<P[I], N, Extract<A[number], AnyMapHandle>> }
     : Prototypes[N] extends { readonly refusal: infer R extends string } ? [refused: DslTypeError<R>, ...rest: unknown[]] : never;
 
 /** The result of helper `N` called with arguments `A`. */
 export type HelperResult<N extends HelperName, A extends readonly unknown[]> =
+  N extends keyof ConstStrHelperArgs ? Expr<S64> :
   Prototypes[N] extends { readonly result: 'integer' } ? Expr<S64>
   : Prototypes[N] extends { readonly result: 'void' } ? void
   : Prototypes[N] extends { readonly result: 'mapValue' }
@@ -111,6 +136,8 @@ export interface HelperCallScope {
   readonly license: string;
   /** Whether `license` is GPL-compatible. */
   readonly gplCompatible: boolean;
+  /** The argument pointing at read-only string constant `text` (the program's `.rodata`). */
+  readonly constString: (text: string, who: string) => ArgNode;
 }
 
 const MAP_HANDLE_CLASSES = [MapHandle, RingBufHandle, PerfEventArrayHandle, ProgArrayHandle, StackTraceHandle, QueueHandle, MapOfMapsHandle] as const;
@@ -133,6 +160,14 @@ function describe(x: unknown): string {
   return `${typeof x} ${String(x)}`;
 }
 
+/** `bpf_snprintf`'s data array must hold one u64 per conversion of `fmt` (the kernel checks `data_len` against the format). */
+function checkSnprintfData(fmt: string, data: unknown, where: string): void {
+  const n = snprintfConversions(fmt, where).length;
+  const bytes = data instanceof Ref ? data.type.size : 0;
+  if (data !== null && !(data instanceof Ref)) return; // reported by the next argument's check
+  if (bytes !== 8 * n) throw new DslError(`${where}: format ${JSON.stringify(fmt)} has ${n} conversion${n === 1 ? '' : 's'}, so the data must be ${n === 0 ? 'null' : `a Ref of ${8 * n} bytes (one u64 each)`}, got ${data === null ? 'null' : `${bytes} bytes`}`);
+}
+
 /**
  * Emits a call of helper `name` with `args` after checking them against the helper's prototype,
  * the program type (against the helper table's program types, an over-approximation of what the
@@ -140,8 +175,9 @@ function describe(x: unknown): string {
  */
 export function callHelper(scope: HelperCallScope, name: string, args: readonly unknown[]): Expr<S64> | Maybe<SomeType> | undefined {
   if (typeof name !== 'string') throw new DslError(`callHelper: the helper name must be a string, got ${describe(name)}`);
-  const protos: Readonly<Record<string, { readonly params?: readonly HelperParamKind[]; readonly result?: string; readonly refusal?: string; readonly fixedSizes?: Readonly<Record<number, number>> }>> = helperPrototypes;
-  const proto = Object.hasOwn(protos, name) ? protos[name] : undefined;
+  type Proto = { readonly params?: readonly ConstStrParamKind[]; readonly result?: string; readonly refusal?: string; readonly fixedSizes?: Readonly<Record<number, number>> };
+  const protos: Readonly<Record<string, Proto>> = helperPrototypes;
+  const proto: Proto | undefined = Object.hasOwn(CONST_STR_PROTOTYPES, name) ? CONST_STR_PROTOTYPES[name as keyof ConstStrHelperArgs] : Object.hasOwn(protos, name) ? protos[name] : undefined;
   if (proto === undefined) {
     const hint = helperByName(name) !== undefined ? ` (helpers are named as the kernel names them: '${helperByName(name)!.name}')` : '';
     throw new DslError(`callHelper: '${name}' is not a helper of the helper table${hint}`);
@@ -205,6 +241,12 @@ export function callHelper(scope: HelperCallScope, name: string, args: readonly 
         const at = nodes.length;
         nodes.push(a.asArg());
         if (p !== 'fixedMem') nodes.push({ kind: 'sizeof', index: at });
+        return;
+      }
+      case 'constStr': {
+        if (typeof a !== 'string') throw new DslError(`${where}: needs a string constant (a JS string, placed in the program's read-only .rodata map), got ${describe(a)}`);
+        if (name === 'bpf_snprintf') checkSnprintfData(a, args[i + 1], where);
+        nodes.push(scope.constString(a, where));
         return;
       }
     }

@@ -100,3 +100,6 @@ export * from './ringbuf-reservation.js';
 export * from './kfunc.js';
 export * from './iter-num.js';
 export * from './helper-call.js';
+export * from './for-each-map-elem.js';
+export * from './read-only-data.js';
+export * from './snprintf-format.js';

@@ -103,6 +103,7 @@ export function liveRanges(body: readonly StmtNode[], entry: VarNode | readonly 
       read: (n) => { usePlace(n.place, at); define(n.target, at); },
       store: (n) => { usePlace(n.place, at); useExpr(n.value, at); },
       atomicAdd: (n) => { usePlace(n.place, at); useExpr(n.value, at); },
+      storeAddress: (n) => { usePlace(n.place, at); usePlace(n.of, at); },
     });
   };
   for (const s of body) stmt(s);

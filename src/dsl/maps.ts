@@ -32,6 +32,12 @@ export interface DslMapSpec {
   readonly flags: number;
   /** Map-in-map types (`hash_of_maps`, `array_of_maps`): the inner maps' shape (the template map created for `inner_map_fd`). */
   readonly innerMap?: InnerMapSpec;
+  /**
+   * A read-only data map (the program's `.rodata`: an array of one element, `BPF_F_RDONLY_PROG`):
+   * the bytes of element 0, written when the map is created and then frozen (`BPF_MAP_FREEZE`),
+   * as libbpf does for a `.rodata` section, so the verifier treats them as constants.
+   */
+  readonly rodata?: Uint8Array;
 }
 
 /** The shape every inner map of a map-in-map must have. */
@@ -97,6 +103,13 @@ export class Maybe<V extends SomeType, Rec = never> {
   }
 }
 
+/** What walks a map's elements with a callback: the program builder's `$.forEachElem` (see program.ts). */
+export interface ElementWalker {
+  /** Runs `body` for each element of `map` (with `shared`, when given); the number of elements visited. */
+  forEachElem<K extends SomeType, V extends SomeType>(map: MapHandle<K, V>, body: (key: Ref<K>, value: Ref<V>) => void): Expr<S64>;
+  forEachElem<K extends SomeType, V extends SomeType, S extends SomeType>(map: MapHandle<K, V>, shared: Ref<S>, body: (key: Ref<K>, value: Ref<V>, shared: Ref<S>) => void): Expr<S64>;
+}
+
 /** A keyed map (hash, array, their per-CPU and LRU variants) with key type `K` and value type `V`. */
 export class MapHandle<K extends SomeType, V extends SomeType> {
   readonly #out: Emitter;
@@ -147,6 +160,18 @@ export class MapHandle<K extends SomeType, V extends SomeType> {
       { kind: 'value', expr: operandNode(s64, flags, 'update flags') },
     ], s64);
     return new Expr(r!, s64);
+  }
+
+  /**
+   * `bpf_for_each_map_elem(&map, callback, &shared, 0)`: the same as `$.forEachElem(map, …)`
+   * (see {@link ElementWalker}); the result is the number of elements visited.
+   */
+  forEach(body: (key: Ref<K>, value: Ref<V>) => void): Expr<S64>;
+  forEach<S extends SomeType>(shared: Ref<S>, body: (key: Ref<K>, value: Ref<V>, shared: Ref<S>) => void): Expr<S64>;
+  forEach<S extends SomeType>(sharedOrBody: Ref<S> | ((key: Ref<K>, value: Ref<V>) => void), body?: (key: Ref<K>, value: Ref<V>, shared: Ref<S>) => void): Expr<S64> {
+    const walker = this.#out as Partial<ElementWalker>;
+    if (typeof walker.forEachElem !== 'function') throw new DslError(`forEach: map '${this.spec.name}' was not declared by a program builder`);
+    return body === undefined ? walker.forEachElem(this, sharedOrBody as (key: Ref<K>, value: Ref<V>) => void) : walker.forEachElem(this, sharedOrBody as Ref<S>, body);
   }
 
   /** `bpf_map_delete_elem(&map, &key)`: 0 or a negative errno. */

@@ -142,7 +142,12 @@ export type ArgNode =
   /** The byte size of the `stack`, `pointer` or `string` argument at `index`. */
   | { readonly kind: 'sizeof'; readonly index: number }
   /** The address of a subprogram (`ld_imm64` with `BPF_PSEUDO_FUNC`): a callback, e.g. of `bpf_loop`. */
-  | { readonly kind: 'func'; readonly func: FuncNode };
+  | { readonly kind: 'func'; readonly func: FuncNode }
+  /**
+   * The address of `size` bytes at `off` in element 0 of array map `map` (`ld_imm64` with
+   * `BPF_PSEUDO_MAP_VALUE`): a read-only string constant in the program's `.rodata` map.
+   */
+  | { readonly kind: 'mapValue'; readonly map: string; readonly off: number; readonly size: number };
 
 /** `var = init` for a new variable. */
 export interface LetStmt {
@@ -294,8 +299,18 @@ export interface AtomicAddStmt {
   readonly value: ExprNode;
 }
 
+/**
+ * `*(u64 *)place = &of`: stores the address of memory in place (a stack object, a map value) as
+ * a u64, as C code fills the `u64` argument array of `bpf_snprintf` with a string's address.
+ */
+export interface StoreAddressStmt {
+  readonly kind: 'storeAddress';
+  readonly place: Place;
+  readonly of: Place;
+}
+
 /** Every statement node. */
-export type StmtNode = LetStmt | AssignStmt | IfStmt | LoopStmt | ReturnStmt | CallStmt | IfSomeStmt | IfPacketStmt | ObjectStmt | ReadStmt | StoreStmt | AtomicAddStmt;
+export type StmtNode = LetStmt | AssignStmt | IfStmt | LoopStmt | ReturnStmt | CallStmt | IfSomeStmt | IfPacketStmt | ObjectStmt | ReadStmt | StoreStmt | AtomicAddStmt | StoreAddressStmt;
 /** Statement node kinds. */
 export type StmtKind = StmtNode['kind'];
 

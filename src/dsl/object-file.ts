@@ -7,7 +7,7 @@
  * callbacks as static functions in `.text`, kfunc calls as externs that libbpf resolves against
  * the kernel it loads on, func_info and line_info pointing at the TypeScript
  * source, and CO-RE relocations for kernel struct reads, so that a loader on another kernel
- * re-resolves their field offsets.
+ * re-resolves their field offsets; string constants (`$.snprintf`, `$.strncmp`) in `.rodata`.
  *
  * ```ts
  * const bytes = writeObject([
@@ -30,6 +30,7 @@ import type { DslMapSpec } from './maps.js';
 import { mapTypesOf } from './map-types.js';
 import type { Program, ProgramAttach } from './program.js';
 import { btfFuncName } from './program-btf.js';
+import { RODATA_MAP_NAME } from './read-only-data.js';
 
 /** One program of an object, with where it goes. */
 export interface ObjectProgram {
@@ -157,6 +158,7 @@ function isCompiled(p: Program | CompiledProgram): p is CompiledProgram {
  * that is not a C identifier, a section name libbpf would not read as the program's type,
  * programs with different licenses, two subprograms of one name (they are static functions of
  * one `.text`), and module kfuncs (only vmlinux kfuncs are written, as externs in `.ksyms`).
+ * The string constants (`$.snprintf`, `$.strncmp`) of all the programs go to one `.rodata`.
  */
 export function writeObject(programs: readonly (Program | CompiledProgram | ObjectProgram)[], options: WriteObjectOptions = {}): Uint8Array {
   if (programs.length === 0) throw new ElfWriteError('object: no programs to write');
@@ -167,6 +169,7 @@ export function writeObject(programs: readonly (Program | CompiledProgram | Obje
   const license = options.license ?? compiled[0].out.license;
 
   const maps = new Map<string, DslMapSpec>();
+  const rodata: number[] = [];
   const externs = new Map<string, FuncProto>();
   const names = new Set<string>();
   let btf: Btf | undefined;
@@ -177,6 +180,7 @@ export function writeObject(programs: readonly (Program | CompiledProgram | Obje
     const section = entry.section ?? objectSectionName(out.progType, entry.target, out.attach);
     checkSection(out.progType, section, out.name);
     for (const m of out.maps) {
+      if (m.rodata !== undefined) continue; // its bytes go to .rodata (below)
       const seen = maps.get(m.name);
       if (seen === undefined) maps.set(m.name, m);
       else if (seen !== m && !sameMap(seen, m)) throw new ElfWriteError(`object: map '${m.name}' is declared differently by two programs (${seen.type} ${seen.keySize}/${seen.valueSize}/${seen.maxEntries} and ${m.type} ${m.keySize}/${m.valueSize}/${m.maxEntries})`);
@@ -189,7 +193,14 @@ export function writeObject(programs: readonly (Program | CompiledProgram | Obje
     });
     const subprograms = (out.subprograms ?? []).map((f) => ({ name: btfFuncName(f.name), insn: f.insn, params: f.params }));
     // kfunc calls name the running kernel's BTF id: the object names the kfunc instead.
+    // The program's string constants join the object's .rodata, after those of earlier programs.
+    const own = out.maps.find((m) => m.rodata !== undefined);
+    const base = rodata.length;
+    if (own?.rodata !== undefined) rodata.push(...own.rodata);
     const insns = out.insns.map((insn, i): Instruction => {
+      if (own !== undefined && insn.ref?.kind === 'map' && insn.ref.name === own.name) {
+        return { ...insn, ref: { ...insn.ref, name: RODATA_MAP_NAME, valueOffset: base + (insn.ref.valueOffset ?? 0) } };
+      }
       if (insn.code !== CALL || insn.src !== CALL_KFUNC || insn.ref !== undefined) return insn;
       if (insn.off !== 0) throw new ElfWriteError(`object: program '${out.name}' instruction ${i} calls a module kfunc (BTF fd index ${insn.off}); only vmlinux kfuncs are written to object files`);
       btf ??= options.btf ?? kernelBtf();
@@ -201,5 +212,5 @@ export function writeObject(programs: readonly (Program | CompiledProgram | Obje
     });
     return { name, section, insns, ...(out.lineInfo === undefined ? {} : { lines: out.lineInfo }), coreRelos, ...(subprograms.length === 0 ? {} : { subprograms }) };
   });
-  return writeBpfObject({ license, programs: objectPrograms, maps: [...maps.values()].map(objectMap), externs: [...externs].map(([name, proto]) => ({ name, proto })) });
+  return writeBpfObject({ license, programs: objectPrograms, maps: [...maps.values()].map(objectMap), externs: [...externs].map(([name, proto]) => ({ name, proto })), ...(rodata.length === 0 ? {} : { rodata: { map: RODATA_MAP_NAME, bytes: Uint8Array.from(rodata) } }) });
 }

@@ -36,6 +36,9 @@ import { addContextSlot, usesContext } from './function-context.js';
 import { checkSubprogramName, isScalarParam, MAX_SUBPROGRAM_PARAMS, Subprogram, type ParamValues } from './subprogram.js';
 import { Reservation } from './ringbuf-reservation.js';
 import { BPF_MAX_LOOPS, LoopCallbackResult, loopCallbackName } from './bpf-loop.js';
+import { FOR_EACH_MAP_TYPES, forEachCallbackName } from './for-each-map-elem.js';
+import { ReadOnlyData, RODATA_MAP_NAME } from './read-only-data.js';
+import { snprintfConversions } from './snprintf-format.js';
 import type { TracepointFormat } from '../tracefs/format.js';
 import { makeTracepointContext } from './tracepoint-context.js';
 import { makeKprobeContext } from './kprobe-context.js';
@@ -238,6 +241,7 @@ export class Builder<P extends ProgType> implements Emitter {
   #nextVar = 1;
   #nextObject = 1;
   readonly #funcs: FuncNode[] = [];
+  readonly #rodata = new ReadOnlyData();
   /** The function being built: the program itself, a `$.func` subprogram or a `$.loop` callback. */
   readonly #frames: Frame[] = [{ kind: 'program', name: 'the program' }];
 
@@ -276,7 +280,17 @@ export class Builder<P extends ProgType> implements Emitter {
 
   /** The statements and maps built so far (used by {@link program} when the callback returns). */
   finish(): { body: StmtNode[]; maps: DslMapSpec[]; funcs: FuncNode[] } {
+    const rodata = this.#rodata.spec();
+    if (rodata !== undefined && !this.#maps.some((m) => m.rodata !== undefined)) {
+      if (this.#maps.some((m) => m.name === RODATA_MAP_NAME)) throw new DslError(`map name '${RODATA_MAP_NAME}' is reserved for the program's string constants ($.snprintf, $.strncmp)`);
+      this.#maps.push(Object.freeze(rodata));
+    }
     return { body: this.#blocks[0], maps: this.#maps, funcs: this.#funcs };
+  }
+
+  /** The argument pointing at read-only string constant `text` in the program's `.rodata` map (internal: `$.snprintf`, `$.strncmp`, `$.callHelper`). */
+  constString(text: string, who: string): ArgNode {
+    return this.#rodata.constString(text, who);
   }
 
   #reservation(ref: Ref<SomeType>, record: ArgNode): Reservation {
@@ -320,7 +334,7 @@ export class Builder<P extends ProgType> implements Emitter {
   /** Returns from the program with `value` (any integer expression, or a literal). */
   return(value: Expr<IntType> | Expr<Bool> | number | bigint): void {
     const frame = this.#frames[this.#frames.length - 1];
-    if (frame.kind === 'callback') throw new DslError(`return: inside ${frame.name}, a $.loop callback, use $.break() to stop the loop or $.continue() to go on with the next iteration`);
+    if (frame.kind === 'callback') throw new DslError(`return: inside ${frame.name}, a callback of $.loop or $.forEachElem, use $.break() to stop the loop or $.continue() to go on with the next iteration`);
     if (frame.kind === 'func') {
       this.emit({ kind: 'return', value: operandNode(frame.ret, value, `return from ${frame.name}`) });
       return;
@@ -446,34 +460,91 @@ export class Builder<P extends ProgType> implements Emitter {
       body(new Expr(index, u32), (shared === undefined ? undefined : new Ref(this, { kind: 'pointer', base: ctx, off: 0 }, shared.type)) as Ref<S>);
       this.emit({ kind: 'return', value: operandNode(s64, LoopCallbackResult.CONTINUE, 'loop') });
     }, (ps, stmts) => {
-      // The callback gets only `callback_ctx`: store the context next to the shared state, and
-      // load it back at the callback's entry (a spill and fill of PTR_TO_CTX).
-      let slot: Place;
-      let at: number;
-      if (shared === undefined) {
-        const obj = { kind: 'object' as const, id: this.#nextObject++, size: 8, name: `ctxslot${this.#nextObject}` };
-        this.emit({ kind: 'object', obj });
-        slot = { kind: 'stack', obj, off: 0 };
-        sharedArg = { kind: 'pointer', place: slot, size: 8 };
-        at = 0;
-      } else {
-        const place = shared.place;
-        if (place.kind !== 'stack') throw new DslError('loop: the callback uses the context, which travels with the shared state: give a stack object declared in this function ($.struct), not a pointer parameter');
-        const objOff = addContextSlot(place.obj);
-        slot = { kind: 'stack', obj: place.obj, off: objOff };
-        at = objOff - place.off;
-      }
-      this.emit({ kind: 'store', place: slot, type: u64, value: this.ctx });
-      stmts.unshift({ kind: 'read', target: this.ctx, place: { kind: 'pointer', base: ctx, off: at }, type: u64, swap: false });
+      sharedArg = this.#contextThroughShared('loop', shared, ctx, stmts);
       return ps;
     });
     const r = this.call('loop', [{ kind: 'value', expr: n }, { kind: 'func', func: node }, sharedArg, { kind: 'value', expr: operandNode(u64, 0, 'loop') }], s64);
     return new Expr(r!, s64);
   }
 
+  /**
+   * Makes the program's `ctx` reach a callback that gets only `callback_ctx` (`shared`, or a
+   * stack object of its own when `shared` is undefined): stores the context next to the shared
+   * state before the call, and loads it back at the callback's entry through `param` (a spill and
+   * fill of PTR_TO_CTX). Returns the `callback_ctx` argument to pass.
+   */
+  #contextThroughShared(who: string, shared: Ref<SomeType> | undefined, param: VarNode, stmts: StmtNode[]): ArgNode {
+    let slot: Place;
+    let at: number;
+    let arg: ArgNode;
+    if (shared === undefined) {
+      const obj = { kind: 'object' as const, id: this.#nextObject++, size: 8, name: `ctxslot${this.#nextObject}` };
+      this.emit({ kind: 'object', obj });
+      slot = { kind: 'stack', obj, off: 0 };
+      arg = { kind: 'pointer', place: slot, size: 8 };
+      at = 0;
+    } else {
+      const place = shared.place;
+      if (place.kind !== 'stack') throw new DslError(`${who}: the callback uses the context, which travels with the shared state: give a stack object declared in this function ($.struct), not a pointer parameter`);
+      const objOff = addContextSlot(place.obj);
+      slot = { kind: 'stack', obj: place.obj, off: objOff };
+      at = objOff - place.off;
+      arg = shared.asArg();
+    }
+    this.emit({ kind: 'store', place: slot, type: u64, value: this.ctx });
+    stmts.unshift({ kind: 'read', target: this.ctx, place: { kind: 'pointer', base: param, off: at }, type: u64, swap: false });
+    return arg;
+  }
+
+  /**
+   * `bpf_for_each_map_elem(&map, callback, &shared, 0)`: runs `body` once for each element of
+   * `map` (a hash, LRU hash, array or their per-CPU variants; per-CPU maps show this CPU's
+   * value), with `key` (read-only: the kernel refuses writes through a key pointer) and `value`
+   * (writable: a store changes the element in place) and, when given, `shared` (a stack object
+   * from `$.struct`). Inside, `$.break()` stops the walk after this element and `$.continue()`
+   * goes on with the next; the callback sees `key`, `value`, `shared`, maps, the program's `ctx`
+   * (carried in 8 hidden bytes after `shared`, as for {@link Builder.loop}) and its own locals.
+   * The result is the number of elements visited (the one that stopped the walk included), or a
+   * negative errno. Requires Linux 5.13.
+   *
+   * ```ts
+   * const acc = $.struct(Acc);
+   * $.forEachElem(counts, acc, (k, v, a) => { a.field('sum').set(a.field('sum').get().add(v.get())); });
+   * ```
+   */
+  forEachElem<K extends SomeType, V extends SomeType>(map: MapHandle<K, V>, body: (key: Ref<K>, value: Ref<V>) => void): Expr<typeof s64>;
+  forEachElem<K extends SomeType, V extends SomeType, S extends SomeType>(map: MapHandle<K, V>, shared: Ref<S>, body: (key: Ref<K>, value: Ref<V>, shared: Ref<S>) => void): Expr<typeof s64>;
+  forEachElem<K extends SomeType, V extends SomeType, S extends SomeType>(map: MapHandle<K, V>, sharedOrBody: Ref<S> | ((key: Ref<K>, value: Ref<V>) => void), maybeBody?: (key: Ref<K>, value: Ref<V>, shared: Ref<S>) => void): Expr<typeof s64> {
+    if (!(map instanceof MapHandle)) throw new DslError('forEachElem: the first argument must be a hash or array map of this program ($.hash, $.array, …)');
+    if (!FOR_EACH_MAP_TYPES.has(map.spec.type)) throw new DslError(`forEachElem: map '${map.spec.name}' is a ${map.spec.type} map; bpf_for_each_map_elem walks ${[...FOR_EACH_MAP_TYPES].join(', ')} maps`);
+    const shared = sharedOrBody instanceof Ref ? sharedOrBody : undefined;
+    const body = (shared === undefined ? sharedOrBody : maybeBody) as (key: Ref<K>, value: Ref<V>, shared: Ref<S>) => void;
+    if (typeof body !== 'function') throw new DslError('forEachElem: the last argument must be the callback body (a function)');
+    if (shared !== undefined && !(shared.place.kind === 'stack' || (shared.place.base.type.kind === 'ptr' && shared.place.base.type.to === 'stack'))) {
+      throw new DslError('forEachElem: the shared state must be a stack object ($.struct): bpf_for_each_map_elem passes a pointer to the stack');
+    }
+    const mapParam = this.newVar({ kind: 'ptr', to: 'map', size: 8 }, 'map');
+    const keyParam = this.newVar({ kind: 'ptr', to: 'map_value', size: 8 }, 'key');
+    const valueParam = this.newVar({ kind: 'ptr', to: 'map_value', size: 8 }, 'value');
+    const ctx = this.newVar({ kind: 'ptr', to: 'stack', size: 8 }, 'shared');
+    const name = forEachCallbackName(this.#funcs.length + 1);
+    let sharedArg: ArgNode = shared === undefined ? { kind: 'value', expr: operandNode(u64, 0, 'forEachElem') } : shared.asArg();
+    const node = this.#function(name, [mapParam, keyParam, valueParam, ctx], s64, { kind: 'callback', name: `the $.forEachElem callback '${name}'` }, () => {
+      const key = new Ref(this, { kind: 'pointer', base: keyParam, off: 0 }, map.keyType, `the key of map '${map.spec.name}' is read-only in a $.forEachElem callback (the kernel refuses writes through a key pointer)`);
+      const value = new Ref(this, { kind: 'pointer', base: valueParam, off: 0 }, map.valueType);
+      body(key, value, (shared === undefined ? undefined : new Ref(this, { kind: 'pointer', base: ctx, off: 0 }, shared.type)) as Ref<S>);
+      this.emit({ kind: 'return', value: operandNode(s64, LoopCallbackResult.CONTINUE, 'forEachElem') });
+    }, (ps, stmts) => {
+      sharedArg = this.#contextThroughShared('forEachElem', shared, ctx, stmts);
+      return ps;
+    });
+    const r = this.call('for_each_map_elem', [map.mapArg, { kind: 'func', func: node }, sharedArg, { kind: 'value', expr: operandNode(u64, 0, 'forEachElem') }], s64);
+    return new Expr(r!, s64);
+  }
+
   #callback(who: string): void {
     const frame = this.#frames[this.#frames.length - 1];
-    if (frame.kind !== 'callback') throw new DslError(`${who}: only inside a $.loop body (here: ${frame.name}; $.for loops are unrolled or bounded and have no ${who})`);
+    if (frame.kind !== 'callback') throw new DslError(`${who}: only inside a $.loop body or a $.forEachElem body (here: ${frame.name}; $.for loops are unrolled or bounded and have no ${who})`);
   }
 
   /** Inside a `$.loop` body: stops the loop after this iteration's statements so far (the callback returns 1). */
@@ -693,7 +764,7 @@ export class Builder<P extends ProgType> implements Emitter {
    * {@link DslError}; helpers the eDSL cannot express are refused with the reason.
    */
   callHelper<N extends HelperName, const A extends readonly unknown[]>(name: N, ...args: A extends HelperArgs<N, A> ? A : HelperArgs<N, A>): HelperResult<N, A> {
-    return callHelper({ out: this, progType: this.progType, license: this.license, gplCompatible: GPL_COMPATIBLE.has(this.license) }, name, args) as HelperResult<N, A>;
+    return callHelper({ out: this, progType: this.progType, license: this.license, gplCompatible: GPL_COMPATIBLE.has(this.license), constString: (text, who) => this.constString(text, who) }, name, args) as HelperResult<N, A>;
   }
 
   /**
@@ -825,6 +896,60 @@ export class Builder<P extends ProgType> implements Emitter {
   printk(fmt: string, ...args: (Expr<IntType> | Expr<Bool>)[]): Expr<typeof s64> {
     if (args.length > 3) throw new DslError(`printk: ${args.length} arguments, at most 3`);
     const r = this.call('trace_printk', [{ kind: 'string', text: fmt }, { kind: 'sizeof', index: 0 }, ...args.map((a): ArgNode => ({ kind: 'value', expr: a.node }))], s64);
+    return new Expr(r!, s64);
+  }
+
+  /**
+   * `bpf_strncmp(s1, sizeof(s1), "s2")`: compares the bytes of `s1` (a `Ref` to a stack object or
+   * map value, compared up to its size or its first NUL) with the constant string `s2`, which
+   * goes into the program's read-only `.rodata` map. The result is 0 when equal, negative when
+   * `s1` sorts first, positive otherwise (the kernel's `strncmp`). Requires Linux 5.17.
+   */
+  strncmp(s1: Ref<SomeType>, s2: string): Expr<typeof s64> {
+    if (!(s1 instanceof Ref)) throw new DslError('strncmp: the first string must be a Ref to a stack object or map value');
+    const r = this.call('strncmp', [s1.asArg(), { kind: 'sizeof', index: 0 }, this.constString(s2, 'strncmp')], s64);
+    return new Expr(r!, s64);
+  }
+
+  /**
+   * `bpf_snprintf(out, sizeof(out), "fmt", data, 8 * n)` (libbpf's `BPF_SNPRINTF`): formats into
+   * `out` (a `Ref`, NUL-terminated, truncated to its size) with the constant format `fmt` (kept
+   * in the program's read-only `.rodata` map) and `args`, one per conversion: integers for
+   * `%d %i %u %x %X %c` (with `l`/`ll`), a `Ref` to a NUL-terminated string for `%s`, either for
+   * `%p`. The arguments are stored as a u64 array on the stack. The result is the length the
+   * whole output needs including the NUL (as C `snprintf` + 1), or a negative errno. A format
+   * the kernel would refuse is a {@link DslError} here (see snprintf-format.ts). GPL only.
+   * Requires Linux 5.13.
+   *
+   * ```ts
+   * $.snprintf(line, 'pid %d comm %s', [pid, comm]);
+   * ```
+   */
+  snprintf(out: Ref<SomeType>, fmt: string, args: readonly (Operand<IntType> | Expr<Bool> | Ref<SomeType>)[] = []): Expr<typeof s64> {
+    if (!(out instanceof Ref)) throw new DslError('snprintf: the output must be a Ref to a stack object or map value');
+    if (!Array.isArray(args)) throw new DslError('snprintf: the arguments must be an array (one per conversion)');
+    const kinds = snprintfConversions(fmt, 'snprintf');
+    if (kinds.length !== args.length) throw new DslError(`snprintf: format ${JSON.stringify(fmt)} has ${kinds.length} conversion${kinds.length === 1 ? '' : 's'}, got ${args.length} argument${args.length === 1 ? '' : 's'}`);
+    const fmtArg = this.constString(fmt, 'snprintf');
+    let data: ArgNode[] = [{ kind: 'value', expr: operandNode(u64, 0, 'snprintf') }, { kind: 'value', expr: operandNode(u32, 0, 'snprintf') }];
+    if (args.length > 0) {
+      const obj = { kind: 'object' as const, id: this.#nextObject++, size: 8 * args.length, name: `fmtargs${this.#nextObject}` };
+      this.emit({ kind: 'object', obj });
+      args.forEach((a, i) => {
+        const place: Place = { kind: 'stack', obj, off: 8 * i };
+        const kind = kinds[i];
+        if (a instanceof Ref) {
+          if (kind === 'integer') throw new DslError(`snprintf: argument ${i + 1} is a Ref to ${a.type.cName}, conversion ${i + 1} of ${JSON.stringify(fmt)} wants an integer`);
+          this.emit({ kind: 'storeAddress', place, of: a.place });
+          return;
+        }
+        if (kind === 'address') throw new DslError(`snprintf: argument ${i + 1} must be a Ref to a NUL-terminated string (a stack object or map value) for conversion ${i + 1} of ${JSON.stringify(fmt)}`);
+        const value = a instanceof Expr ? (a as Expr<IntType>).cast(u64).node : operandNode(typeof a === 'number' || typeof a === 'bigint' ? (a < 0 ? s64 : u64) : u64, a as Operand<IntType>, `snprintf argument ${i + 1}`);
+        this.emit({ kind: 'store', place, type: u64, value });
+      });
+      data = [{ kind: 'pointer', place: { kind: 'stack', obj, off: 0 }, size: 8 * args.length }, { kind: 'sizeof', index: 3 }];
+    }
+    const r = this.call('snprintf', [out.asArg(), { kind: 'sizeof', index: 0 }, fmtArg, ...data], s64);
     return new Expr(r!, s64);
   }
 

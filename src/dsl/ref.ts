@@ -29,12 +29,19 @@ export class Ref<V extends SomeType> {
   readonly place: Place;
   /** Its type. */
   readonly type: V;
+  /** Why the place cannot be written (the key of a `$.forEachElem` callback), or undefined when it can. */
+  readonly readOnly: string | undefined;
 
-  /** Binds a place (internal: made by `$.ifSome`, `$.struct` and {@link Ref.field}). */
-  constructor(out: Emitter, place: Place, type: V) {
+  /** Binds a place (internal: made by `$.ifSome`, `$.struct` and {@link Ref.field}); `readOnly` says why writes are refused, if they are. */
+  constructor(out: Emitter, place: Place, type: V, readOnly?: string) {
     this.#out = out;
     this.place = place;
     this.type = type;
+    this.readOnly = readOnly;
+  }
+
+  #writable(who: string): void {
+    if (this.readOnly !== undefined) throw new DslError(`${who}: ${this.readOnly}`);
   }
 
   #scalar(who: string): ScalarType {
@@ -53,6 +60,7 @@ export class Ref<V extends SomeType> {
 
   /** Writes the value: `*(u64 *)(r6 +0) = r1`. */
   set<T extends ScalarType>(this: Ref<T>, value: Operand<T>): void {
+    this.#writable('set');
     const t = this.#scalar('set');
     this.#out.emit({ kind: 'store', place: this.place, type: t, value: operandNode(t, value, 'set') });
   }
@@ -62,6 +70,7 @@ export class Ref<V extends SomeType> {
    * and `table.atomic_increment()`. Only 32- and 64-bit integers (the instruction's sizes).
    */
   atomicAdd<T extends IntType>(this: Ref<T>, value: Operand<T>): void {
+    this.#writable('atomicAdd');
     const t = this.#scalar('atomicAdd');
     if (t.kind !== 'int' || (t.size !== 4 && t.size !== 8)) throw new DslError(`atomicAdd: needs a 32- or 64-bit integer, got ${typeName(t)}`);
     this.#out.emit({ kind: 'atomicAdd', place: this.place, type: t, value: operandNode(t, value, 'atomicAdd') });
@@ -74,7 +83,7 @@ export class Ref<V extends SomeType> {
     const f = s.field(name);
     if (f.kind !== 'value') throw new DslError(`field '${String(name)}' of ${s.cName} is a ${f.kind === 'bits' ? 'bitfield' : 'padding'}, not addressable`);
     const place: Place = { ...this.place, off: this.place.off + f.offset };
-    return new Ref(this.#out, place, f.type as FieldType<V, K>);
+    return new Ref(this.#out, place, f.type as FieldType<V, K>, this.readOnly);
   }
 
   /** This place as a helper argument: a pointer to its bytes. */

@@ -38,6 +38,7 @@ export interface Simulation {
 /** Creates the maps of `compiled` and an interpreter over it. */
 export function simulate(compiled: CompiledProgram, options: SimulateOptions = {}): Simulation {
   const sims = compiled.maps.map((m) => createMap({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: m.name, cpus: options.cpus ?? (options.env?.cpu ?? 0) + 1 }));
+  compiled.maps.forEach((m, i) => { if (m.rodata !== undefined) sims[i].set(new Uint8Array(4), m.rodata); });
   const index = Object.fromEntries(compiled.maps.map((m, i) => [m.name, i]));
   const insns = resolve(compiled.insns, { maps: index }).instructions;
   const interpreter = new Interpreter(insns, { progType: compiled.progType, maps: sims, env: options.env, ...(compiled.kfuncs === undefined ? {} : { kfuncs: compiled.kfuncs }), ...(options.compile === true ? { compile: true } : {}) });

@@ -9,6 +9,10 @@
  *   (whose immediate and source register are left 0, as clang leaves them), and `R_BPF_64_32`
  *   against `.text` on every call into a subprogram (`R_BPF_64_64` on a callback's address);
  * - `license`: the license string with its NUL, symbol `LICENSE`;
+ * - `.rodata`: read-only data (string constants), when given. An `ld_imm64` taking an address
+ *   in it gets an `R_BPF_64_64` relocation against the section symbol with the offset in its
+ *   immediate, as clang writes string literals; libbpf makes the section a frozen array map,
+ *   read-only for programs, and the instruction a `BPF_PSEUDO_MAP_VALUE` load;
  * - `.maps`: BTF-defined maps. Each map is a global `OBJECT` symbol over a zeroed struct of
  *   pointers, and its definition lives in `.BTF`, the way libbpf's `__uint`/`__type` macros
  *   spell it: `int (*type)[BPF_MAP_TYPE_…]`, `int (*max_entries)[N]`, `K *key`, `V *value` (or
@@ -143,6 +147,19 @@ export interface BpfObjectSpec {
    * libbpf puts in the kernel's BTF id.
    */
   readonly externs?: readonly BpfObjectExternFunc[];
+  /**
+   * Read-only data, written as the `.rodata` section: instructions take addresses in it through
+   * `{ kind: 'map', name: map, valueOffset }` references (`LoadMapValue(dst, map, offset)`).
+   */
+  readonly rodata?: BpfObjectRodata;
+}
+
+/** The read-only data of an object (see {@link BpfObjectSpec.rodata}). */
+export interface BpfObjectRodata {
+  /** The map name the instructions' references use for it (not written: libbpf names the map). */
+  readonly map: string;
+  /** The section's bytes. */
+  readonly bytes: Uint8Array;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -199,6 +216,7 @@ function checkSpec(spec: BpfObjectSpec): void {
     if (p.insns.length === 0) throw new ElfWriteError(`object: program '${p.name}' has no instructions`);
   }
   for (const e of spec.externs ?? []) claim(e.name, 'extern function');
+  if (spec.rodata !== undefined && spec.rodata.bytes.length === 0) throw new ElfWriteError('object: the read-only data is empty (leave rodata out instead)');
   for (const m of spec.maps) {
     claim(m.name, 'map');
     for (const [what, v] of [['type', m.type], ['max_entries', m.maxEntries], ['map_flags', m.flags], ['key_size', m.keySize ?? 0], ['value_size', m.valueSize ?? 0]] as const) {
@@ -210,7 +228,8 @@ function checkSpec(spec: BpfObjectSpec): void {
 /**
  * Writes a BPF ELF object (see the module notes). Throws an {@link ElfWriteError} for no
  * programs, a program or map name that is not a C identifier or is used twice, a reserved
- * section name, a map reference to an undeclared map or into a map's value, an unresolved
+ * section name, a map reference to an undeclared map or into a map's value (other than the
+ * read-only data, at an offset inside it), an unresolved
  * reference, a kfunc call by id or to a kfunc not in `externs`, a call or function address that is not the start of a
  * subprogram, or a CO-RE access string that does not fit its root type.
  */
@@ -307,7 +326,12 @@ export function writeBpfObject(spec: BpfObjectSpec): Uint8Array {
       const inMain = at < mainEnd;
       let out = insn;
       const ref = insn.ref;
-      if (ref?.kind === 'map') {
+      if (ref?.kind === 'map' && spec.rodata !== undefined && ref.name === spec.rodata.map) {
+        const off = ref.valueOffset ?? -1;
+        if (!Number.isInteger(off) || off < 0 || off >= spec.rodata.bytes.length) throw new ElfWriteError(`object: program '${p.name}' instruction ${i} takes offset ${String(ref.valueOffset)} of the read-only data, which has ${spec.rodata.bytes.length} bytes`);
+        relocations.push({ section: section.name, offset, symbol: '.rodata', type: R_BPF_64_64 });
+        out = makeInstruction(LD_IMM64, insn.dst, 0, 0, BigInt(off));
+      } else if (ref?.kind === 'map') {
         if (!mapOffset.has(ref.name)) throw new ElfWriteError(`object: program '${p.name}' instruction ${i} refers to map '${ref.name}', which is not among the object's maps`);
         if (ref.valueOffset !== undefined) throw new ElfWriteError(`object: program '${p.name}' instruction ${i} takes an address inside map '${ref.name}'s value; BTF-defined maps in .maps cannot be referenced that way`);
         relocations.push({ section: section.name, offset, symbol: ref.name, type: R_BPF_64_64 });
@@ -382,6 +406,10 @@ export function writeBpfObject(spec: BpfObjectSpec): Uint8Array {
     if (s.fi.length > 0) funcInfo.push({ sectionNameOff: nameOff, records: byOffset(s.fi) });
     if (s.li.length > 0) lineInfo.push({ sectionNameOff: nameOff, records: byOffset(s.li) });
     if (s.cr.length > 0) coreRelo.push({ sectionNameOff: nameOff, records: s.cr });
+  }
+  if (spec.rodata !== undefined) {
+    elfSections.push({ name: '.rodata', type: SHT_PROGBITS, flags: SHF_ALLOC, align: 8, data: spec.rodata.bytes });
+    sectionSymbols.push({ name: '.rodata', section: '.rodata', value: 0, size: 0, type: 'section', binding: 'local' });
   }
   if (spec.maps.length > 0) elfSections.push({ name: '.maps', type: SHT_PROGBITS, flags: SHF_WRITE | SHF_ALLOC, align: 8, data: new Uint8Array(mapsDatasec.size) });
   elfSections.push({ name: 'license', type: SHT_PROGBITS, flags: SHF_WRITE | SHF_ALLOC, align: 1, data: licenseBytes });
