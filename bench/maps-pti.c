@@ -19,14 +19,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-static long sys_bpf(int cmd, union bpf_attr *attr, unsigned size) { return syscall(SYS_bpf, cmd, attr, size); }
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
+#include "bench-bpf.h"
 
 #define PAGE 4096
 #define MAX_PAGES 1024
@@ -45,14 +38,7 @@ static inline void touch_code(int k) {
 
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 100000;
-  union bpf_attr a;
-  memset(&a, 0, sizeof(a));
-  a.map_type = BPF_MAP_TYPE_HASH;
-  a.key_size = 4;
-  a.value_size = 8;
-  a.max_entries = 16;
-  int fd = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
-  if (fd < 0) { perror("BPF_MAP_CREATE"); return 1; }
+  int fd = create_map(BPF_MAP_TYPE_HASH, 16);
   uint32_t key = 7;
   uint64_t value = 42;
   union bpf_attr elem;

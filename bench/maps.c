@@ -10,28 +10,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-static long sys_bpf(int cmd, union bpf_attr *attr, unsigned size) { return syscall(SYS_bpf, cmd, attr, size); }
-
-// CPU time of this process (user + system): robust against other load on the machine, where
-// wall time mostly measures waiting for a CPU. bench/maps.ts measures JS the same way.
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int create_map(unsigned type, unsigned max) {
-  union bpf_attr a;
-  memset(&a, 0, sizeof(a));
-  a.map_type = type;
-  a.key_size = 4;
-  a.value_size = 8;
-  a.max_entries = max;
-  int fd = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
-  if (fd < 0) { perror("BPF_MAP_CREATE"); exit(1); }
-  return fd;
-}
+#include "bench-bpf.h"
 
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 200000;

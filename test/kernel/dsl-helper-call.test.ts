@@ -11,11 +11,11 @@ import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
 import { progTestRun } from '../../syscalls/prog-test-run.js';
 import { helpers } from 'ebpf-bytecode-utils';
-import { compile, lit, loadCompiled, Maybe, program, simulate, u16, u32, u64, type Builder, type CompiledProgram, type Program, type ProgType } from '../../src/dsl/index.js';
-import { PLAIN_PROG_TYPES, prototypeRow, synthesizeArgs } from '../support/helper-call-args.js';
+import { compile, lit, loadCompiled, program, simulate, u16, u32, u64, type CompiledProgram, type Program } from '../../src/dsl/index.js';
+import { sweepProgram } from '../support/helper-call-args.js';
 import { struct } from '../../src/types/index.js';
 import { kernelTest } from '../support/kernel.js';
-import { helpersMissing } from '../support/kernel-lacks.js';
+import { csumDiffFoldedMissing, helpersMissing } from '../support/kernel-lacks.js';
 import { makeEnvironment, type Environment } from '../../verifier-sim/interpreter/index.js';
 
 const test = suite('dsl helper call (kernel)');
@@ -30,8 +30,12 @@ function note(text: string): void {
 
 interface Run { readonly retval: number; readonly dataOut: Uint8Array | undefined }
 
-/** Loads and runs `p` once in the kernel on `data`; then the offline verifier and interpreter where they can. */
-async function runBoth(p: Program, data: Uint8Array, env?: Environment): Promise<Run> {
+/**
+ * Loads and runs `p` once in the kernel on `data`; then the offline verifier and interpreter
+ * where they can. `fold` (for a kernel probed to return checksums in another, equivalent form
+ * than the 6.18 the interpreter models) maps both return values to a common form first.
+ */
+async function runBoth(p: Program, data: Uint8Array, env?: Environment, fold: (v: bigint) => bigint = (v) => v): Promise<Run> {
   const c: CompiledProgram = compile(p);
   let k: Run;
   {
@@ -48,7 +52,7 @@ async function runBoth(p: Program, data: Uint8Array, env?: Environment): Promise
     } catch (e) {
       note(`interpreter on ${p.name}: ${(e as Error).message.split('\n')[0]}`);
     }
-    if (s !== undefined) assert.is(Number(s.retval & 0xffffffffn), k.retval, `${p.name}: interpreter retval = kernel's`);
+    if (s !== undefined) assert.is(fold(s.retval & 0xffffffffn), fold(BigInt(k.retval)), `${p.name}: interpreter retval = kernel's`);
   }
   return k;
 }
@@ -164,15 +168,26 @@ kernelTest(test, 'bpf_get_numa_node_id is a node of this machine', async () => {
   assert.ok(nodes.includes(k.retval), `node ${k.retval} in ${nodes.join(',')}`);
 }, () => helpersMissing('socket_filter', 'bpf_get_numa_node_id'));
 
+/** A 32-bit one's-complement sum folded to 16 bits: the form two equivalent checksums share. */
+function fold16(v: bigint): bigint {
+  let s = v;
+  while (s > 0xffffn) s = (s & 0xffffn) + (s >> 16n);
+  return s;
+}
+
 kernelTest(test, 'bpf_csum_diff over two stack buffers equals the JS one\'s-complement sum', async () => {
   const A = struct('a8', { v: u64 });
+  // the interpreter returns 6.18's folded sum; where the kernel is probed to return it unfolded, compare folded forms
+  const unfolded = csumDiffFoldedMissing();
+  if (unfolded !== null) console.log(`  note: ${unfolded}: interpreter and kernel compared folded to 16 bits`);
+  const fold = unfolded === null ? undefined : fold16;
   for (const [x, y] of [[0x0102030405060708n, 0n], [0xffffffffffffffffn, 0x1111111111111111n]]) {
     const p = program('csumdiff', 'sched_cls', ($) => {
       const a = $.struct(A, { v: x });
       const b = $.struct(A, { v: y });
       return $.callHelper('bpf_csum_diff', a, b, 0).cast(u32);
     });
-    const k = await runBoth(p, new Uint8Array(64));
+    const k = await runBoth(p, new Uint8Array(64), undefined, fold);
     // csum_diff(from, to, seed) = csum_partial(to, csum_partial(~from)): a 32-bit one's-complement
     // sum of 32-bit words of `to` and of the complemented words of `from`, folded to 32 bits.
     const words = (v: bigint) => [Number(v & 0xffffffffn), Number(v >> 32n)];
@@ -181,51 +196,48 @@ kernelTest(test, 'bpf_csum_diff over two stack buffers equals the JS one\'s-comp
     for (const w of words(x)) sum += BigInt(~w >>> 0);
     while (sum > 0xffffffffn) sum = (sum & 0xffffffffn) + (sum >> 32n);
     // the kernel's result is the same one's-complement value, maybe in another (equivalent) form: fold both to 16 bits
-    const fold16 = (v: bigint) => { let s = v; while (s > 0xffffn) s = (s & 0xffffn) + (s >> 16n); return s; };
     assert.is(fold16(BigInt(k.retval)), fold16(sum), `csum_diff(${x.toString(16)}, ${y.toString(16)})`);
   }
   // a NULL `from` (PTR_MAYBE_NULL): the sum of `to` plus the seed
   const y = 0x0a0b0c0d01020304n;
   const q = program('csumnull', 'sched_cls', ($) => $.callHelper('bpf_csum_diff', null, $.struct(A, { v: y }), 7).cast(u32));
-  const k = await runBoth(q, new Uint8Array(64));
+  const k = await runBoth(q, new Uint8Array(64), undefined, fold);
   let sum = 7n + (y & 0xffffffffn) + (y >> 32n);
   while (sum > 0xffffffffn) sum = (sum & 0xffffffffn) + (sum >> 32n);
-  const fold16 = (v: bigint) => { let s = v; while (s > 0xffffn) s = (s & 0xffffn) + (s >> 16n); return s; };
   assert.is(fold16(BigInt(k.retval)), fold16(sum), 'csum_diff(NULL, 0, to, 8, 7)');
 }, () => helpersMissing('sched_cls', 'bpf_csum_diff'));
 
 /**
- * Helpers the table offers to a program type but this kernel refuses there, for reasons the
- * table's over-approximation cannot see, each with the kernel's message.
+ * Helpers this kernel offers to a program type (its probe says so) but refuses in the sweep's
+ * program, for reasons the synthesized call cannot avoid, each with the kernel's message.
+ * Helpers the kernel does not offer at all (older kernels; `bpf_probe_write_user` under lockdown,
+ * KERNEL.md; `bpf_override_return` without CONFIG_BPF_KPROBE_OVERRIDE) are found by the probe.
  */
 const REFUSED_HERE: Readonly<Record<string, RegExp>> = {
-  bpf_probe_write_user: /cannot use helper bpf_probe_write_user/,   // kernel lockdown (KERNEL.md)
-  bpf_override_return: /cannot use helper bpf_override_return/,     // CONFIG_BPF_KPROBE_OVERRIDE, kprobes only
   bpf_copy_from_user: /helper call might sleep in a non-sleepable prog/, // sleepable programs only
 };
 
 kernelTest(test, 'sweep: the kernel\'s verifier accepts every callable helper with synthesized arguments', () => {
   let accepted = 0;
   const refused: string[] = [];
+  const missing: string[] = [];
   for (const h of helpers) {
-    if (h.id === 0 || prototypeRow(h.name)?.params === undefined) continue;
-    const progType = PLAIN_PROG_TYPES.find((t) => h.programTypes.includes(t));
-    if (progType === undefined) continue;
-    let built = false;
-    const p = program('sweep', progType, (($: Builder<ProgType>, ctx: unknown) => {
-      const args = synthesizeArgs($, ctx, h);
-      if (args === undefined) return;
-      const r = ($ as unknown as { callHelper(n: string, ...a: unknown[]): unknown }).callHelper(h.name, ...args);
-      if (r instanceof Maybe) $.ifSome(r, () => {});
-      built = true;
-    }) as never);
-    if (!built) continue;
-    const c = compile(p);
+    const sweep = sweepProgram(h);
+    if (sweep === undefined) continue;
+    const { progType, compiled: c } = sweep;
     let error: Error | undefined;
     try {
       loadCompiled(c).close();
     } catch (e) {
       error = e as Error;
+    }
+    const notOffered = helpersMissing(progType, h.name);
+    if (notOffered !== null) {
+      // The product's probe says this kernel does not offer the helper to the type (older
+      // kernels offer fewer; lockdown or the config remove some): the load must agree.
+      assert.ok(error !== undefined && /unknown func|cannot use helper/.test(error.message), `${h.name} (${progType}) not offered by the probe, yet: ${error?.message.split('\n')[0] ?? 'accepted'}`);
+      missing.push(h.name);
+      continue;
     }
     const expected = REFUSED_HERE[h.name];
     if (expected === undefined) {
@@ -236,8 +248,8 @@ kernelTest(test, 'sweep: the kernel\'s verifier accepts every callable helper wi
       refused.push(h.name);
     }
   }
-  console.log(`  kernel sweep: ${accepted} helpers accepted, ${refused.length} refused by this kernel as expected (${refused.join(', ')})`);
-  assert.ok(accepted >= 90, `accepted ${accepted}`);
+  console.log(`  kernel sweep: ${accepted} helpers accepted, ${refused.length} refused by this kernel as expected (${refused.join(', ')}), ${missing.length} not offered here (${missing.join(', ')})`);
+  assert.ok(accepted >= 60, `accepted ${accepted}`);
 });
 
 test.run();

@@ -11,36 +11,17 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { progTestRun } from '../../syscalls/prog-test-run.js';
-import { compile, kfuncDecl, kfuncPrototype, loadCompiled, program, s32, u32, u64, type Program } from '../../src/dsl/index.js';
+import { compile, loadCompiled, program, s32, u32, u64, type Program } from '../../src/dsl/index.js';
 import { kernelTest } from '../support/kernel.js';
+import { lacksKfuncs, sumBelow, taskLookupScore } from '../support/kfunc-fixtures.js';
 
 const test = suite('dsl kfuncs (kernel)');
-
-/** Null when the running kernel's BTF has every kfunc of `names`, else why not. */
-function lacksKfuncs(...names: string[]): () => string | null {
-  return () => {
-    for (const n of names) {
-      try {
-        kfuncPrototype(n);
-      } catch (err) {
-        return (err as Error).message;
-      }
-    }
-    return null;
-  };
-}
 
 /** Loads `p`, runs it once per input, returns the return values; closes everything. */
 function run(p: Program, inputs: readonly Uint8Array[]): number[] {
   using loaded = loadCompiled(compile(p));
   return inputs.map((dataIn) => progTestRun({ progFd: loaded.progFd, dataIn }).retval);
 }
-
-const sumBelow = (from: number, to: number) => {
-  let s = 0;
-  for (let i = from; i < to; i++) s += i;
-  return s >>> 0;
-};
 
 kernelTest(test, '$.iterNum over constant bounds sums from..to-1 in xdp, sched_cls and socket_filter programs', () => {
   for (const progType of ['xdp', 'sched_cls', 'socket_filter'] as const) {
@@ -80,28 +61,11 @@ kernelTest(test, 'bpf_rcu_read_lock / bpf_rcu_read_unlock around work in a socke
   assert.equal(run(p, [new Uint8Array(20), new Uint8Array(77)]), [20 - 14 + 1, 77 - 14 + 1]);
 }, lacksKfuncs('bpf_rcu_read_lock', 'bpf_rcu_read_unlock'));
 
-const taskFromPid = kfuncDecl('bpf_task_from_pid', [s32], 'ptr');
-const taskAcquire = kfuncDecl('bpf_task_acquire', ['ptr'], 'ptr');
-const taskRelease = kfuncDecl('bpf_task_release', ['ptr'], 'void');
-
 kernelTest(test, 'bpf_task_from_pid finds our own task (its tgid read back), acquire/release balance; a missing pid gives NULL', () => {
   // Returns 0 when the lookup fails, else 1 + (tgid matches ? 10 : 0) + (acquire worked ? 100 : 0).
   const build = (pid: 'self' | number) => program('task', 'sched_cls', ($) => {
     const want = $.let(u32, pid === 'self' ? $.getCurrentPidTgid().shr(32n).cast(u32) : pid);
-    const out = $.let(u32, 0);
-    const task = $.let(u64, $.kfunc(taskFromPid, want.cast(s32)));
-    $.if(task.ne(0n), () => {
-      out.set(1);
-      const tgid = $.kernel(task, 'task_struct').field('tgid').value().cast(u32);
-      $.if(tgid.eq(want), () => out.set(out.add(10)));
-      const again = $.let(u64, $.kfunc(taskAcquire, task));
-      $.if(again.ne(0n), () => {
-        out.set(out.add(100));
-        $.kfunc(taskRelease, again);
-      });
-      $.kfunc(taskRelease, task);
-    });
-    return out;
+    return taskLookupScore($, want);
   });
   assert.equal(run(build('self'), [new Uint8Array(64)]), [111]);
   assert.equal(run(build(0x3ffffff0), [new Uint8Array(64)]), [0]);

@@ -9,27 +9,19 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compile, loadCompiled, loadProgramSet, program, u32, u64, verifyCompiled, type CompiledProgram } from '../../src/dsl/index.js';
 import { VerifierError } from '../../src/programs/index.js';
 import { parseTracepointFormat } from '../../src/tracefs/format.js';
 import { progInfo } from '../../syscalls/index.js';
 import { kernelTest } from '../support/kernel.js';
 import { olderThanTables } from '../support/kernel-lacks.js';
+import { sourceLines } from '../support/source-lines.js';
 
 const test = suite('dsl line info (kernel)');
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
-
-/** The 1-based line of this file holding `@line:<tag>` (written on the statement itself). */
-function lineOf(tag: string): number {
-  const i = SOURCE.findIndex((l) => l.includes(`@line:${tag}`) && !l.includes('lineOf('));
-  if (i < 0) throw new Error(`no @line:${tag} marker`);
-  return i + 1;
-}
+const { file: THIS_FILE, lines: SOURCE, lineOf } = sourceLines(import.meta.url);
 
 function counter(name: string): CompiledProgram {
   return compile(program(name, 'socket_filter', ($) => {

@@ -7,26 +7,17 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { compile, loadCompiled, program, u32, u64, type Program } from '../../src/dsl/index.js';
 import { VerifierError } from '../../src/programs/index.js';
 import { parseTracepointFormat } from '../../src/tracefs/format.js';
 import { struct } from '../../src/types/index.js';
 import { kernelTest } from '../support/kernel.js';
 import { kfuncMissing } from '../support/kernel-lacks.js';
+import { sourceLines } from '../support/source-lines.js';
 
 const test = suite('dsl program.verify (kernel)');
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
-
-/** The 1-based line of this file holding `@line:<tag>`. */
-function lineOf(tag: string): number {
-  const i = SOURCE.findIndex((l) => l.includes(`@line:${tag}`) && !l.includes('lineOf('));
-  if (i < 0) throw new Error(`no @line:${tag} marker`);
-  return i + 1;
-}
+const { file: THIS_FILE, lineOf } = sourceLines(import.meta.url);
 
 /** Loads `p` into the kernel: null when accepted, else the VerifierError. */
 function kernelVerdict(p: Program): VerifierError | null {

@@ -18,26 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, encode } from 'ebpf-bytecode-utils';
 import { main } from '../../src/cli/main.js';
-import { BpfIterNum, bpfIterNumDestroy, bpfIterNumNew, compile, kernelBtf, kfuncDecl, kfuncPrototype, loadCompiled, program, s32, simulate, u32, u64, verifyCompiled, type CompiledProgram } from '../../src/dsl/index.js';
+import { BpfIterNum, bpfIterNumDestroy, bpfIterNumNew, compile, kernelBtf, loadCompiled, program, s32, simulate, u32, verifyCompiled, type CompiledProgram } from '../../src/dsl/index.js';
 import { struct } from '../../src/types/index.js';
 import { progTestRun } from '../../syscalls/prog-test-run.js';
 import { kernelTest } from '../support/kernel.js';
 import { numRuns } from '../support/num-runs.js';
+import { lacksKfuncs, taskLookupScore } from '../support/kfunc-fixtures.js';
 
 const test = suite('interpreter kfuncs vs kernel');
 
-function lacksKfuncs(...names: string[]): () => string | null {
-  return () => {
-    for (const n of names) {
-      try {
-        kfuncPrototype(n);
-      } catch (err) {
-        return (err as Error).message;
-      }
-    }
-    return null;
-  };
-}
 const lacksIter = lacksKfuncs('bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy');
 
 const Bounds = struct('bounds', { from: u32, to: u32 });
@@ -132,26 +121,10 @@ kernelTest(test, 'bpf_iter_num_new returns 0, -EINVAL and -E2BIG at the same bou
   offlineAccepts(c, 'the bpf_iter_num_new program');
 }, lacksIter);
 
-const taskFromPid = kfuncDecl('bpf_task_from_pid', [s32], 'ptr');
-const taskAcquire = kfuncDecl('bpf_task_acquire', ['ptr'], 'ptr');
-const taskRelease = kfuncDecl('bpf_task_release', ['ptr'], 'void');
-
 kernelTest(test, 'rcu lock/unlock and task_from_pid/acquire/release: the interpreter with a fake task table agrees with the kernel', () => {
   const build = (pid: number) => compile(program('task_diff', 'sched_cls', ($) => {
     $.kfunc('bpf_rcu_read_lock');
-    const out = $.let(u32, 0);
-    const task = $.let(u64, $.kfunc(taskFromPid, pid));
-    $.if(task.ne(0n), () => {
-      out.set(1);
-      const tgid = $.kernel(task, 'task_struct').field('tgid').value().cast(u32);
-      $.if(tgid.eq(pid), () => out.set(out.add(10)));
-      const again = $.let(u64, $.kfunc(taskAcquire, task));
-      $.if(again.ne(0n), () => {
-        out.set(out.add(100));
-        $.kfunc(taskRelease, again);
-      });
-      $.kfunc(taskRelease, task);
-    });
+    const out = taskLookupScore($, pid);
     $.kfunc('bpf_rcu_read_unlock');
     return out;
   }));

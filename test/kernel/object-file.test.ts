@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decode, decodeBtf, encodeBtf, type Btf, type Instruction, type Int, type Struct, type Type } from 'ebpf-bytecode-utils';
+import { decode, type Instruction } from 'ebpf-bytecode-utils';
 import { buildOpensnoop } from '../../examples/opensnoop.js';
 import { compile, kfuncDecl, loadCompiled, program, s32, u32, u64, writeObject } from '../../src/dsl/index.js';
 import { ensureBpffs, isBpffs } from '../../src/maps/index.js';
@@ -23,6 +23,7 @@ import { progTestRun } from '../../syscalls/prog-test-run.js';
 import { kernelTest } from '../support/kernel.js';
 import { kfuncMissing } from '../support/kernel-lacks.js';
 import { BtfKind, vmlinuxBtf } from '../support/mini-btf.js';
+import { relocatedTaskBtf } from '../support/relocated-task-btf.js';
 
 const test = suite('object-file');
 
@@ -86,22 +87,8 @@ kernelTest(test, 'libbpf (bpftool prog loadall) loads opensnoop written as an ob
   });
 }, bpftoolMissing);
 
-/** A stand-in kernel BTF whose task_struct puts `real_parent` at 16 and `tgid` at 24 (the running kernel's are elsewhere). */
-function fakeKernelBtf(): Btf {
-  const int: Int = { kind: 'int', name: 'int', size: 4, encoding: 1, bitOffset: 0, bits: 32 };
-  const char: Int = { kind: 'int', name: 'char', size: 1, encoding: 1, bitOffset: 0, bits: 8 };
-  const pid: Type = { kind: 'typedef', name: 'pid_t', target: int };
-  const task: Struct = { kind: 'struct', name: 'task_struct', size: 64, members: [] };
-  task.members.push(
-    { name: 'pad', type: { kind: 'array', element: char, index: int, length: 16 }, bitOffset: 0, bitfieldSize: 0 },
-    { name: 'real_parent', type: { kind: 'ptr', target: task }, bitOffset: 128, bitfieldSize: 0 },
-    { name: 'tgid', type: pid, bitOffset: 192, bitfieldSize: 0 },
-  );
-  return decodeBtf(encodeBtf([task]).bytes);
-}
-
 kernelTest(test, 'CO-RE: libbpf rewrites field offsets built against another BTF to the running kernel\'s; the loaded program reads our pid and parent pid', () => {
-  const fake = fakeKernelBtf();
+  const fake = relocatedTaskBtf();
   const compiled = compile(program('parent', 'raw_tracepoint', ($) => {
     const seen = $.array('seen', u64, { maxEntries: 2 });
     const task = $.currentTask(fake);

@@ -12,6 +12,7 @@ import { attachUsdt, findUsdtProbe, parseUsdtArg, readUsdtProbes, usdtArgInstruc
 import { RingBuffer } from '../../src/readers/index.js';
 import { buildC, LineChild } from '../support/c-child.js';
 import { kernelTest } from '../support/kernel.js';
+import { TSBPF_NOTE_MACRO } from '../support/usdt-probes-c.js';
 
 const test = suite('USDT');
 
@@ -19,13 +20,7 @@ const SOURCE = `
 #include <stdio.h>
 #include <stdlib.h>
 __attribute__((section(".probes"))) volatile unsigned short tsbpf_ping_semaphore;
-#define TSBPF_NOTE(provider, name, sema, args) \\
-    ".pushsection .note.stapsdt,\\"?\\",\\"note\\"\\n.balign 4\\n.4byte 992f-991f, 994f-993f, 3\\n" \\
-    "991: .asciz \\"stapsdt\\"\\n992: .balign 4\\n993: .8byte 990b\\n.8byte _.stapsdt.base\\n" \\
-    ".8byte " sema "\\n.asciz \\"" provider "\\"\\n.asciz \\"" name "\\"\\n.asciz \\"" args "\\"\\n994: .balign 4\\n.popsection\\n" \\
-    ".ifndef _.stapsdt.base\\n.pushsection .stapsdt.base,\\"aG\\",\\"progbits\\",.stapsdt.base,comdat\\n" \\
-    ".weak _.stapsdt.base\\n.hidden _.stapsdt.base\\n_.stapsdt.base: .space 1\\n.size _.stapsdt.base, 1\\n.popsection\\n.endif\\n"
-int main(void) {
+${TSBPF_NOTE_MACRO}int main(void) {
   char buf[32];
   puts("ready");
   fflush(stdout);

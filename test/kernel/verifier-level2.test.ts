@@ -9,21 +9,16 @@
  * log shows precision backtracking (`mark_precise:` lines) are compared like the others and
  * counted. Rows that hit the complexity limit are left out (their level 2 logs run to
  * gigabytes). Every other row must match exactly.
- *
- * The koffi wrapper is private to this file on purpose, as in verifier-vs-kernel.test.ts (x86_64:
- * `bpf` = 321, BPF_MAP_CREATE = 0, BPF_PROG_LOAD = 5; `union bpf_attr` is 168 bytes on 6.18).
+ * The raw loader is test/support/func-info-loader.ts (4 MiB log: no row's level 2 log is truncated).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Exit, Mov, R0, attachType, encode, mapType, programType, type Instruction } from 'ebpf-bytecode-utils';
 import { verify } from '../../verifier-sim/verifier/index.js';
 import { verifierCases, type VerifierCase } from '../unit/verifier-cases.test.js';
 import { kernelTest } from '../support/kernel.js';
-
-/** Log buffer size: large enough that no row's level 2 log is truncated. */
-const LOG_SIZE = 1 << 22;
+import { openFuncInfoKernel } from '../support/func-info-loader.js';
 
 interface Loader {
   /** Loads `c` (creating and closing its maps) with `log_level` 2 and returns the kernel's log. */
@@ -31,57 +26,9 @@ interface Loader {
 }
 
 function openLoader(): Loader {
-  const koffi = createRequire(import.meta.url)('koffi');
-  const libc = koffi.load('libc.so.6');
-  const syscall = libc.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');
-  const closeFd = libc.func('int close(int fd)');
-  const mapCreate = (type: number, keySize: number, valueSize: number, maxEntries: number, flags: number): number => {
-    const a = Buffer.alloc(168);
-    a.writeUInt32LE(type, 0);
-    a.writeUInt32LE(keySize, 4);
-    a.writeUInt32LE(valueSize, 8);
-    a.writeUInt32LE(maxEntries, 12);
-    a.writeUInt32LE(flags, 16);
-    const fd = Number(syscall(321, 0, a, 168));
-    if (fd < 0) throw new Error(`BPF_MAP_CREATE: errno ${koffi.errno()}`);
-    return fd;
-  };
-  return {
-    log(c) {
-      const fds = (c.maps ?? []).map((m) => mapCreate(mapType(m.type), m.keySize, m.valueSize, m.maxEntries, m.flags ?? 0));
-      try {
-        const insns = withFds(c.insns, fds);
-        const code = Buffer.from(encode(insns));
-        const lic = Buffer.from(`${c.license ?? 'GPL'}\0`);
-        const log = Buffer.alloc(LOG_SIZE);
-        const a = Buffer.alloc(168);
-        a.writeUInt32LE(programType(c.progType), 0);
-        a.writeUInt32LE(code.length / 8, 4);
-        a.writeBigUInt64LE(BigInt(koffi.address(code)), 8);
-        a.writeBigUInt64LE(BigInt(koffi.address(lic)), 16);
-        a.writeUInt32LE(2, 24);
-        a.writeUInt32LE(log.length, 28);
-        a.writeBigUInt64LE(BigInt(koffi.address(log)), 32);
-        a.writeUInt32LE(c.expectedAttachType ? attachType(c.expectedAttachType) : 0, 68);
-        const fd = Number(syscall(321, 5, a, 168));
-        if (fd >= 0) closeFd(fd);
-        const end = log.indexOf(0);
-        return log.subarray(0, end < 0 ? log.length : end).toString();
-      } finally {
-        for (const fd of fds) closeFd(fd);
-      }
-    },
-  };
-}
-
-/** Replaces map indexes in `ld_imm64` map references by real fds. */
-function withFds(insns: readonly Instruction[], fds: readonly number[]): Instruction[] {
-  return insns.map((i) => {
-    if (i.code !== 0x18 || typeof i.imm !== 'bigint' || (i.src !== 1 && i.src !== 2)) return i;
-    const index = Number(i.imm & 0xffffffffn);
-    if (index >= fds.length) return i;
-    return { ...i, imm: (i.imm & ~0xffffffffn) | BigInt(fds[index]) };
-  });
+  const k = openFuncInfoKernel();
+  if (typeof k === 'string') throw new Error(k);
+  return { log: (c) => k.loadCase(c, 2).log };
 }
 
 /**

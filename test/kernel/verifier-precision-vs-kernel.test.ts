@@ -3,8 +3,9 @@
  * is loaded with `BPF_PROG_LOAD` at log level 2, and the kernel's processed count must equal the
  * table's and verify()'s, and its whole level 2 log (`mark_precise:` backtracking lines, `P`
  * marks in explored states, `safe` lines where the second path is pruned) must equal verify()'s
- * line for line, the stack-liveness trace of kernel/bpf/liveness.c aside. Needs root and a
- * working `bpf()`; skips with the reason otherwise.
+ * line for line, the stack-liveness trace of kernel/bpf/liveness.c aside. Needs root, a
+ * working `bpf()` and a kernel whose verifier speaks verifier-sim's 6.18 dialect
+ * (`verifierDialectMissing`); skips with the reason otherwise.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,6 +14,7 @@ import { verify } from '../../verifier-sim/verifier/index.js';
 import { precisionCases } from '../unit/verifier-precision.test.js';
 import { openFuncInfoKernel, type FuncInfoKernel } from '../support/func-info-loader.js';
 import { kernelTest } from '../support/kernel.js';
+import { verifierDialectMissing } from '../support/kernel-lacks.js';
 
 let kernel: FuncInfoKernel | null = null;
 const load = (): FuncInfoKernel => {
@@ -45,7 +47,7 @@ for (const c of precisionCases) {
     const i = kernelLines.findIndex((line, j) => line !== ourLines[j]);
     assert.ok(i < 0 && kernelLines.length === ourLines.length, `level 2 logs differ at line ${i}: kernel ${JSON.stringify(kernelLines[i])}, ours ${JSON.stringify(ourLines[i])}`);
     assert.is(got.log.includes('mark_precise: '), !c.pruned, 'the kernel backtracks exactly where the row relies on the value');
-  });
+  }, verifierDialectMissing);
 }
 
 test.run();

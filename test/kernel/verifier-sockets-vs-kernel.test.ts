@@ -4,7 +4,8 @@
  * and processed count are compared with `verify()`'s and with the table; the level 1 logs
  * (which print socket registers, `sock_or_null(id=2,ref_obj_id=2)`, and `refs=`) must equal
  * verifier-sim's line for line. Needs root and a working `bpf()`; skips with the reason
- * otherwise.
+ * otherwise. The comparisons with verify() also need a kernel whose verifier speaks
+ * verifier-sim's 6.18 dialect (`verifierDialectMissing`); the interpreter tests do not.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +17,7 @@ import { SyscallError } from '../../syscalls/errors.js';
 import { verify } from '../../verifier-sim/verifier/index.js';
 import { kernelErrorLine } from '../../bench/verifier-kernel-log.js';
 import { kernelTest } from '../support/kernel.js';
+import { verifierDialectMissing } from '../support/kernel-lacks.js';
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { progTestRun } from '../../syscalls/prog-test-run.js';
@@ -119,7 +121,7 @@ kernelTest(test, 'every socket row: our verdict, error line and processed count 
   }
   console.log(`verifier sockets vs kernel: ${socketCases.length - mismatches.length}/${socketCases.length} rows agree`);
   assert.equal(mismatches, []);
-});
+}, verifierDialectMissing);
 
 // Level 2 logs include the precision backtracking (`mark_precise: frame0: regs=r3 …` after every
 // lookup, whose tuple size must be precise); the kernel's stack-liveness lines (`(0) frame 0 insn
@@ -139,7 +141,7 @@ kernelTest(test, 'every socket row: level 2 logs equal the kernel\'s line for li
   console.log(`verifier sockets vs kernel: level 2 logs identical for ${socketCases.length - diffs.length}/${socketCases.length} rows (${precision} with precision backtracking)`);
   assert.ok(precision > 0, 'no row shows precision backtracking');
   assert.equal(diffs, []);
-});
+}, verifierDialectMissing);
 
 kernelTest(test, 'every socket row: level 1 logs equal the kernel\'s line for line', () => {
   const diffs: string[] = [];
@@ -149,7 +151,7 @@ kernelTest(test, 'every socket row: level 1 logs equal the kernel\'s line for li
   }
   console.log(`verifier sockets vs kernel: level 1 logs identical for ${socketCases.length - diffs.length}/${socketCases.length} rows`);
   assert.equal(diffs, []);
-});
+}, verifierDialectMissing);
 
 const SIZES = [[Size.B, 1], [Size.H, 2], [Size.W, 4], [Size.DW, 8]] as const;
 
@@ -182,7 +184,7 @@ kernelTest(test, 'socket field reads: every offset -4..116 and size 1, 2, 4, 8 o
   console.log(`verifier sockets vs kernel: field reads agree on ${total - diffs.length}/${total} (offset, size, type) triples, ${readable} readable`);
   assert.ok(readable > 50, `${readable} readable`);
   assert.equal(diffs, []);
-});
+}, verifierDialectMissing);
 
 /** What the lookup program returns when the lookup gives NULL. */
 const NOT_FOUND = 0x7fff;
@@ -279,7 +281,7 @@ kernelTest(test, `differential fuzzing: ${numRuns(200)} plausible socket program
   console.log(`verifier sockets vs kernel: socket fuzzing agrees on ${samples.length - diffs.length}/${samples.length} programs (${rejected} rejected by the kernel)`);
   assert.ok(rejected >= samples.length / 5 && rejected <= (samples.length * 4) / 5, `${rejected} rejected`);
   assert.equal(diffs, []);
-});
+}, verifierDialectMissing);
 
 /** Frames for the test-run socket: IPv4 (10.0.0.1 → 10.0.0.2), IPv6 (20…2f → 40…4f), ARP. */
 function testFrames(): { name: string; frame: Uint8Array }[] {
@@ -306,6 +308,7 @@ kernelTest(test, 'interpreter: every readable field of __sk_buff->sk (and of its
   }
   reads.push({ kind: 'sock', cast: 96, off: 0, size: Size.W, bytes: 4 }, { kind: 'sock', cast: 98, off: 0, size: Size.W, bytes: 4 });
   const diffs: string[] = [];
+  const unnarrowed: string[] = [];
   let compared = 0;
   for (const { name, frame } of testFrames()) {
     for (const r of reads) {
@@ -323,11 +326,18 @@ kernelTest(test, 'interpreter: every readable field of __sk_buff->sk (and of its
       } finally {
         closeFd(fd);
       }
+      // A kernel whose value is wider than the load (6.12: 0xffffffff from a 2-byte read of
+      // bpf_sock.dst_port) does not narrow that field's load as 6.18 does: nothing to compare.
+      if (r.bytes < 4 && k >>> 0 > 2 ** (8 * r.bytes) - 1) {
+        unnarrowed.push(`${name} off=${r.off} size=${r.bytes} (kernel 0x${(k >>> 0).toString(16)})`);
+        continue;
+      }
       const i = Number(new Interpreter(insns, { progType: 'sched_cls' }).run({ data: frame }).retval);
       compared++;
       if (k !== i) diffs.push(`${name}: ${r.cast === 0 ? 'skb->sk' : `helper ${r.cast}(skb->sk)`} off=${r.off} size=${r.bytes}: kernel 0x${k.toString(16)}, interpreter 0x${i.toString(16)}`);
     }
   }
+  if (unnarrowed.length > 0) console.log(`skip: ${unnarrowed.length} socket reads: this kernel returns more bits than a narrow load reads: ${unnarrowed.join(', ')}`);
   console.log(`verifier sockets vs kernel: test-run socket reads agree on ${compared - diffs.length}/${compared}`);
   assert.equal(diffs, []);
 });
@@ -352,6 +362,6 @@ kernelTest(test, 'sk_skb context: every load and store at offsets -4..196 of siz
   console.log(`verifier sockets vs kernel: sk_skb context accesses agree on ${total - diffs.length}/${total} (${allowed} allowed)`);
   assert.ok(allowed > 50, `${allowed} allowed`);
   assert.equal(diffs, []);
-});
+}, verifierDialectMissing);
 
 test.run();

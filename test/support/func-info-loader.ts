@@ -9,7 +9,7 @@
  */
 
 import { createRequire } from 'node:module';
-import { encode, type Instruction } from 'ebpf-bytecode-utils';
+import { attachType, encode, mapType, programType, type Instruction } from 'ebpf-bytecode-utils';
 import type { FuncInfo } from '../../verifier-sim/verifier/index.js';
 
 /** Result of one load. */
@@ -22,12 +22,23 @@ export interface LoadResult {
   readonly log: string;
 }
 
+/** A program with its maps as the verifier case tables describe it (map references are `ld_imm64` with `imm` = map index). */
+export interface KernelLoadCase {
+  readonly progType: string;
+  readonly expectedAttachType?: string;
+  readonly license?: string;
+  readonly maps?: readonly { readonly type: string | number; readonly keySize: number; readonly valueSize: number; readonly maxEntries: number; readonly flags?: number }[];
+  readonly insns: readonly Instruction[];
+}
+
 /** What a test can do with the kernel. */
 export interface FuncInfoKernel {
   /** `BPF_MAP_CREATE`; returns the fd. */
   mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, flags: number): number;
   /** Loads `insns` (map fds already patched in) with `funcInfo` (none when empty) and a log at `logLevel` (default 1). */
   progLoad(insns: readonly Instruction[], progType: number, funcInfo: readonly FuncInfo[], logLevel?: 1 | 2): LoadResult;
+  /** Creates `c`'s maps, loads `c` with its license and expected attach type and a log at `logLevel`, and closes everything again. */
+  loadCase(c: KernelLoadCase, logLevel: 1 | 2): LoadResult;
   /** Loads and returns the program fd (the caller closes it), or a negative errno. */
   progLoadFd(insns: readonly Instruction[], progType: number, funcInfo: readonly FuncInfo[]): number;
   /** `BPF_PROG_TEST_RUN` once with `data`; returns the program's return value. */
@@ -86,9 +97,9 @@ export function openFuncInfoKernel(): FuncInfoKernel | string {
   const bpf = (cmd: number, a: Buffer): number => Number(syscall(321, cmd, a, 168));
   const addr = (b: Buffer): bigint => BigInt(koffi.address(b));
 
-  const load = (insns: readonly Instruction[], progType: number, funcInfo: readonly FuncInfo[], log: Buffer | null, logLevel = 1): { fd: number; errno: number } => {
+  const load = (insns: readonly Instruction[], progType: number, funcInfo: readonly FuncInfo[], log: Buffer | null, logLevel = 1, license = 'GPL', expectedAttach = 0): { fd: number; errno: number } => {
     const code = Buffer.from(encode(insns));
-    const lic = Buffer.from('GPL\0');
+    const lic = Buffer.from(`${license}\0`);
     let btfFd = -1;
     const a = Buffer.alloc(168);
     a.writeUInt32LE(progType, 0);
@@ -100,6 +111,7 @@ export function openFuncInfoKernel(): FuncInfoKernel | string {
       a.writeUInt32LE(log.length, 28);
       a.writeBigUInt64LE(addr(log), 32);
     }
+    a.writeUInt32LE(expectedAttach, 68); // expected_attach_type
     let recs: Buffer | null = null;
     if (funcInfo.length > 0) {
       const btf = Buffer.from(funcInfoBtf(funcInfo));
@@ -124,6 +136,14 @@ export function openFuncInfoKernel(): FuncInfoKernel | string {
     return { fd, errno };
   };
 
+  const loadWithLog = (insns: readonly Instruction[], progType: number, funcInfo: readonly FuncInfo[], logLevel: number, license: string, expectedAttach: number): LoadResult => {
+    const log = Buffer.alloc(1 << 22);
+    const { fd, errno } = load(insns, progType, funcInfo, log, logLevel, license, expectedAttach);
+    if (fd >= 0) closeFd(fd);
+    const end = log.indexOf(0);
+    return { ok: fd >= 0, errno, log: log.subarray(0, end < 0 ? log.length : end).toString() };
+  };
+
   const k: FuncInfoKernel = {
     mapCreate(type, keySize, valueSize, maxEntries, flags) {
       const a = Buffer.alloc(168);
@@ -137,11 +157,15 @@ export function openFuncInfoKernel(): FuncInfoKernel | string {
       return fd;
     },
     progLoad(insns, progType, funcInfo, logLevel = 1) {
-      const log = Buffer.alloc(1 << 22);
-      const { fd, errno } = load(insns, progType, funcInfo, log, logLevel);
-      if (fd >= 0) closeFd(fd);
-      const end = log.indexOf(0);
-      return { ok: fd >= 0, errno, log: log.subarray(0, end < 0 ? log.length : end).toString() };
+      return loadWithLog(insns, progType, funcInfo, logLevel, 'GPL', 0);
+    },
+    loadCase(c, logLevel) {
+      const fds = (c.maps ?? []).map((m) => k.mapCreate(mapType(m.type), m.keySize, m.valueSize, m.maxEntries, m.flags ?? 0));
+      try {
+        return loadWithLog(withMapFds(c.insns, fds), programType(c.progType), [], logLevel, c.license ?? 'GPL', c.expectedAttachType ? attachType(c.expectedAttachType) : 0);
+      } finally {
+        for (const fd of fds) k.close(fd);
+      }
     },
     progLoadFd(insns, progType, funcInfo) {
       const { fd, errno } = load(insns, progType, funcInfo, null);
@@ -183,4 +207,14 @@ export function openFuncInfoKernel(): FuncInfoKernel | string {
     return `bpf() does not work here: ${(e as Error).message}`;
   }
   return k;
+}
+
+/** Replaces map indexes in `ld_imm64` map references (`src` 1 or 2) by real fds. */
+export function withMapFds(insns: readonly Instruction[], fds: readonly number[]): Instruction[] {
+  return insns.map((i) => {
+    if (i.code !== 0x18 || typeof i.imm !== 'bigint' || (i.src !== 1 && i.src !== 2)) return i;
+    const index = Number(i.imm & 0xffffffffn);
+    if (index >= fds.length) return i;
+    return { ...i, imm: (i.imm & ~0xffffffffn) | BigInt(fds[index]) };
+  });
 }

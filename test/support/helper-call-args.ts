@@ -5,7 +5,7 @@
  * table sweeps (test/unit and test/kernel dsl-helper-call).
  */
 import type { Helper } from 'ebpf-bytecode-utils';
-import { u32, u64, type Builder, type ProgType } from '../../src/dsl/index.js';
+import { compile, Maybe, program, u32, u64, type Builder, type CompiledProgram, type Program, type ProgType } from '../../src/dsl/index.js';
 import { helperPrototypes } from '../../src/dsl/helper-prototypes.generated.js';
 import { char, struct } from '../../src/types/index.js';
 
@@ -60,4 +60,25 @@ export function synthesizeArgs($: Builder<ProgType>, ctx: unknown, h: Helper): u
       default: return $.struct(Buf);
     }
   });
+}
+
+/**
+ * The sweep program for helper `h`: a call with synthesized arguments (a maybe-null result
+ * null-checked) in the first plain program type that may call it, compiled; undefined when the
+ * helper has no prototype row, no plain program type, or arguments cannot be built.
+ */
+export function sweepProgram(h: Helper): { progType: ProgType; program: Program; compiled: CompiledProgram } | undefined {
+  if (h.id === 0 || prototypeRow(h.name)?.params === undefined) return undefined;
+  const progType = PLAIN_PROG_TYPES.find((t) => h.programTypes.includes(t));
+  if (progType === undefined) return undefined;
+  let built = false;
+  const p = program('sweep', progType, (($: Builder<ProgType>, ctx: unknown) => {
+    const args = synthesizeArgs($, ctx, h);
+    if (args === undefined) return;
+    const r = ($ as unknown as { callHelper(n: string, ...a: unknown[]): unknown }).callHelper(h.name, ...args);
+    if (r instanceof Maybe) $.ifSome(r, () => {});
+    built = true;
+  }) as never);
+  const compiled = compile(p);
+  return built ? { progType, program: p, compiled } : undefined;
 }

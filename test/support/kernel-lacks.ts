@@ -10,10 +10,11 @@
  * @module
  */
 
-import { AttachTypes, Call, Exit, LoadMapPtr, Mov, R0, R1, R2, R3, R4, R10, RSh, SDiv, Size, StoreImm, Add, encode, helpers, resolve, Atomic, Label, MayGoto, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
+import { AttachTypes, Call, Exit, JGT, LoadMapPtr, LoadMem, Mov, R0, R1, R2, R3, R4, R5, R10, RSh, SDiv, Size, StoreImm, Add, encode, helpers, resolve, Atomic, Label, MayGoto, type Instruction, type ProgramItem } from 'ebpf-bytecode-utils';
 import { SyscallError, closeFd, mapCreate, progLoad, progTestRun, type MapCreateOptions } from '../../syscalls/index.js';
 import { helperSupported } from '../../src/features/index.js';
 import { BtfKind, vmlinuxBtf } from './mini-btf.js';
+import { verify } from '../../verifier-sim/verifier/index.js';
 
 const cache = new Map<string, string | null>();
 
@@ -246,5 +247,135 @@ export function attrFieldMissing(name: string): string | null {
     if (attr === undefined) return 'this kernel has no union bpf_attr in its BTF';
     const found = attr.members.some((m) => btf.flatMembers(btf.resolve(m.type).id).some((f) => f.name === name));
     return found ? null : `this kernel's union bpf_attr has no field ${name}`;
+  });
+}
+
+/**
+ * Null when the running kernel's verifier speaks the dialect verifier-sim models (Linux 6.18):
+ * the level 1 log of the rejected socket filter `r0 = 1; r2 = *(u64 *)(r10 +8); exit` (it
+ * prints the entry state and a written register) is the same line for line. Else the reason,
+ * with the first differing line (6.1 prints `R1=ctx(off=0,imm=0)` where 6.18 prints
+ * `R1=ctx()`; 6.12 marks written registers `R0_w=1` where 6.18 prints `R0=1`): log comparisons
+ * with verifier-sim would then measure the kernel's age rather than verifier-sim.
+ */
+export function verifierDialectMissing(): string | null {
+  return cached('verifier-dialect', () => {
+    const insns = [Mov.imm(R0, 1), LoadMem(R2, R10, 8, Size.DW), Exit()];
+    let kernelLog: string;
+    try {
+      closeFd(progLoad({ progType: 1, insns: encode(insns), logLevel: 1, logSize: 1 << 16 }).fd);
+      return 'this kernel accepts \'r0 = 1; r2 = *(u64 *)(r10 +8); exit\', which verifier-sim (Linux 6.18) rejects';
+    } catch (e) {
+      if (!(e instanceof SyscallError) || e.log === undefined) return `cannot probe the verifier's log dialect: ${describe(e)}`;
+      kernelLog = e.log;
+    }
+    const ours = verify(insns, { progType: 'socket_filter', logLevel: 1 }).log;
+    const a = kernelLog.replace(/\0+$/, '').split('\n');
+    const b = ours.split('\n');
+    const i = a.findIndex((line, j) => line !== b[j]);
+    if (i < 0 && a.length === b.length) return null;
+    const at = i < 0 ? Math.min(a.length, b.length) : i;
+    return `this kernel's verifier log differs from verifier-sim's (Linux 6.18) for 'r0 = 1; r2 = *(u64 *)(r10 +8); exit': kernel ${JSON.stringify(a[at])}, ours ${JSON.stringify(b[at])}`;
+  });
+}
+
+/**
+ * The granularity to which this kernel's `check_max_stack_depth` rounds each frame of a call
+ * chain before comparing the sum with 512 bytes: 16 as on 6.18 with the JIT
+ * (`round_up_stack_depth`), 32 on older kernels (6.1 rounds every frame to 32, the interpreter's
+ * granularity). Probed by loading a 488-byte frame calling an 8-byte subprogram: 496 + 16 loads,
+ * 512 + 32 is refused with `combined stack size of 2 calls is 544`, from which the granularity is
+ * read back. Throws when the kernel answers otherwise.
+ */
+export function callChainFrameRounding(): 16 | 32 {
+  const r = cached('frame-rounding', () => {
+    const items = [StoreImm(R10, -488, 0, Size.DW), Call.subprog('f'), Mov.imm(R0, 0), Exit(), Label('f'), StoreImm(R10, -8, 0, Size.DW), Mov.imm(R0, 0), Exit()];
+    try {
+      closeFd(progLoad({ progType: 1, license: 'GPL', insns: encode(resolve(items).instructions), logLevel: 1, logSize: 1 << 16 }).fd);
+      return '16';
+    } catch (e) {
+      const log = e instanceof SyscallError ? e.log ?? '' : '';
+      const m = /combined stack size of 2 calls is (\d+)/.exec(log);
+      if (m !== null && Number(m[1]) === 512 + 32) return '32';
+      return `cannot probe the call-chain frame rounding: ${describe(e)} ${log.split('\n').slice(-3).join(' / ')}`;
+    }
+  })!;
+  if (r === '16' || r === '32') return Number(r) as 16 | 32;
+  throw new Error(r);
+}
+
+/**
+ * Null when this kernel rounds call-chain frames to 16 bytes as 6.18 does and as the eDSL's
+ * stack check models ({@link callChainFrameRounding}), else the reason.
+ */
+export function frameRoundingDiffers(): string | null {
+  const g = callChainFrameRounding();
+  return g === 16 ? null : `this kernel rounds every frame of a call chain up to ${g} bytes (488 + 8 is refused as ${512 + g}); the eDSL's stack check models 6.18's 16`;
+}
+
+/**
+ * Null when the verifier takes `if r0 > 0` on a `map_value_or_null` as a NULL check (the
+ * branch taken sees a `map_value`), as 6.18 does, else the reason (6.12 leaves it
+ * `map_value_or_null`). Probed by loading a socket filter that dereferences the lookup result
+ * only on that branch.
+ */
+export function unsignedNullCheckMissing(): string | null {
+  return cached('jgt-null-check', () => {
+    let map = -1;
+    try {
+      map = mapCreate({ mapType: 2, keySize: 4, valueSize: 8, maxEntries: 1 });
+      const insns = resolve([
+        StoreImm(R10, -4, 0, Size.W),
+        LoadMapPtr(R1, 'm'),
+        Mov.reg(R2, R10),
+        Add.imm(R2, -4),
+        Call.helper(1), // bpf_map_lookup_elem
+        JGT.imm(R0, 0, 'found'),
+        Mov.imm(R0, 0),
+        Exit(),
+        Label('found'),
+        LoadMem(R0, R0, 0, Size.DW),
+        Exit(),
+      ], { maps: () => ({ fd: map }) }).instructions;
+      closeFd(progLoad({ progType: 1, insns: encode(insns), logLevel: 1, logSize: 1 << 16 }).fd);
+      return null;
+    } catch (e) {
+      return `this kernel's verifier does not take 'if r0 > 0' as a NULL check of a map value (6.18 does): ${describe(e)}`;
+    } finally {
+      if (map >= 0) closeFd(map);
+    }
+  });
+}
+
+/**
+ * Null when `bpf_csum_diff` returns its sum folded to 16 bits as on 6.18 (which the interpreter
+ * models), else the reason: older kernels (6.1) return the unfolded 32-bit one's-complement sum,
+ * an equivalent value in another form. Probed with `bpf_csum_diff(&0x0102030405060708, 8, NULL,
+ * 0, 0)` in a sched_cls program run by BPF_PROG_TEST_RUN.
+ */
+export function csumDiffFoldedMissing(): string | null {
+  return cached('csum-diff-folded', () => {
+    let prog = -1;
+    try {
+      const insns = [
+        StoreImm(R10, -8, 0x05060708, Size.W),
+        StoreImm(R10, -4, 0x01020304, Size.W),
+        Mov.reg(R1, R10),
+        Add.imm(R1, -8),
+        Mov.imm(R2, 8),
+        Mov.imm(R3, 0),
+        Mov.imm(R4, 0),
+        Mov.imm(R5, 0),
+        Call.helper(28), // bpf_csum_diff
+        Exit(),
+      ];
+      prog = progLoad({ progType: 3, insns: encode(resolve(insns).instructions) }).fd;
+      const sum = progTestRun({ progFd: prog, dataIn: new Uint8Array(64) }).retval >>> 0;
+      return sum <= 0xffff ? null : `this kernel's bpf_csum_diff returns the unfolded 32-bit sum (0x${sum.toString(16)}); 6.18, which the interpreter models, folds it to 16 bits`;
+    } catch (e) {
+      return `cannot probe bpf_csum_diff: ${describe(e)}`;
+    } finally {
+      if (prog >= 0) closeFd(prog);
+    }
   });
 }

@@ -1,6 +1,5 @@
 // Random struct and union types with random values of them, for property tests of the struct
-// codecs (the same generators as test/unit/struct-codec.test.ts, shared here for the bound-codec
-// and typed-map tests): declarations mix every field kind (integers, bool, char arrays, pointers,
+// codecs (struct-codec, bound-codec and typed-map tests): declarations mix every field kind (integers, bool, char arrays, pointers,
 // arrays, nested structs/unions, bitfields, padding; packed or not).
 import fc from 'fast-check';
 import {

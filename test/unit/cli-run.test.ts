@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assemble, bytesToHex, encode } from 'ebpf-bytecode-utils';
-import { main } from '../../src/cli/main.js';
 import { kernelTest } from '../support/kernel.js';
+import { runCli } from '../support/cli-io.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tsbpf-cli-run-'));
 const test = suite('tsbpf run');
@@ -17,12 +17,7 @@ function specFile(name: string, spec: object): string {
   return file;
 }
 
-async function tsbpf(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(args, { writeOut: (d) => void (out += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')), writeErr: (t) => void (err += t), readStdin: async () => Buffer.alloc(0) });
-  return { status, out, err };
-}
+const tsbpf = runCli;
 
 const lookup = bytesToHex(
   encode(assemble('r1 = 0\n*(u32 *)(r10 -4) = r1\nr2 = r10\nr2 += -4\nr1 = map[fd:0]\ncall bpf_map_lookup_elem#1\nif r0 == 0 goto +1\nr0 = *(u32 *)(r0 +0)\nexit').instructions),

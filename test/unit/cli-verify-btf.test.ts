@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Call, Exit, LoadMem, Mov, R0, R1, R6, Size, bytesToHex, decodeBtf, encode, findMember, resolve, type Btf } from 'ebpf-bytecode-utils';
-import { main } from '../../src/cli/main.js';
 import { kernelTest } from '../support/kernel.js';
+import { runCli } from '../support/cli-io.js';
 import { miniKernelBtf } from '../support/mini-kernel-btf.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tsbpf-cli-verify-btf-'));
@@ -27,12 +27,7 @@ function pidSpec(btf: Btf, name: string): string {
   return file;
 }
 
-async function tsbpf(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(args, { writeOut: (d) => void (out += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')), writeErr: (t) => void (err += t), readStdin: async () => Buffer.alloc(0) });
-  return { status, out, err };
-}
+const tsbpf = runCli;
 
 const miniSpec = pidSpec(decodeBtf(miniKernelBtf()), 'mini-pid.json');
 

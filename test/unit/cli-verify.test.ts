@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assemble, bytesToHex, encode } from 'ebpf-bytecode-utils';
-import { main } from '../../src/cli/main.js';
 import { kernelTest } from '../support/kernel.js';
+import { runCli } from '../support/cli-io.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tsbpf-cli-verify-'));
 const test = suite('tsbpf verify');
@@ -17,12 +17,7 @@ function spec(name: string, text: string, extra: object = {}): string {
   return file;
 }
 
-async function tsbpf(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(args, { writeOut: (d) => void (out += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')), writeErr: (t) => void (err += t), readStdin: async () => Buffer.alloc(0) });
-  return { status, out, err };
-}
+const tsbpf = runCli;
 
 const specs = [
   spec('accept.json', 'r0 = *(u32 *)(r1 +0)\nexit'),

@@ -8,22 +8,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeBtf, decodeFuncInfo, decodeLineInfo } from 'ebpf-bytecode-utils';
 import { btfFuncName, compile, dump, program, sourceLineAt, u32, u64, verifyCompiled, type CompiledProgram } from '../../src/dsl/index.js';
 import { parseTracepointFormat } from '../../src/tracefs/format.js';
+import { sourceLines } from '../support/source-lines.js';
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
-
-/** The 1-based line of this file holding `@line:<tag>` (written on the statement itself). */
-function lineOf(tag: string): number {
-  const i = SOURCE.findIndex((l) => l.includes(`@line:${tag}`) && !l.includes('lineOf('));
-  if (i < 0) throw new Error(`no @line:${tag} marker`);
-  return i + 1;
-}
+const { file: THIS_FILE, lines: SOURCE, lineOf } = sourceLines(import.meta.url);
 
 function counter(): CompiledProgram {
   return compile(program('count_it', 'socket_filter', ($) => {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  decode, decodeBtf, decodeBtfExt, disassembleLlvm, encode, encodeBtf, ElfWriteError, EM_BPF, SHT_PROGBITS, writeBpfObject, writeElfObject,
+  decode, decodeBtf, decodeBtfExt, disassembleLlvm, encode, ElfWriteError, EM_BPF, SHT_PROGBITS, writeBpfObject, writeElfObject,
   type Btf, type Instruction, type Int, type Struct, type Type,
 } from 'ebpf-bytecode-utils';
 import { readElfSections, elfSectionBytes } from '../../src/elf/elf-sections.js';
@@ -19,6 +19,7 @@ import { elfSymbolNameEnd, forEachElfSymbolEntry } from '../../src/elf/elf-symbo
 import { compile, objectSectionName, program, u32, u64, writeObject, type CompiledProgram } from '../../src/dsl/index.js';
 import { struct } from '../../src/types/index.js';
 import { numRuns } from '../support/num-runs.js';
+import { relocatedTaskBtf } from '../support/relocated-task-btf.js';
 
 const utf8 = new TextDecoder();
 
@@ -46,21 +47,6 @@ function relocationsOf(elf: Uint8Array, section: string): Rel[] {
     out.push({ offset: Number(v.getBigUint64(at, true)), symbol: syms[Number(info >> 32n)].name, type: Number(info & 0xffffffffn) });
   }
   return out;
-}
-
-/** A stand-in kernel BTF whose task_struct puts `real_parent` at 16 and `tgid` at 24. */
-function fakeKernelBtf(): Btf {
-  const int: Int = { kind: 'int', name: 'int', size: 4, encoding: 1, bitOffset: 0, bits: 32 };
-  const char: Int = { kind: 'int', name: 'char', size: 1, encoding: 1, bitOffset: 0, bits: 8 };
-  const pid: Type = { kind: 'typedef', name: 'pid_t', target: int };
-  const task: Struct = { kind: 'struct', name: 'task_struct', size: 64, members: [] };
-  task.members.push(
-    { name: 'pad', type: { kind: 'array', element: char, index: int, length: 16 }, bitOffset: 0, bitfieldSize: 0 },
-    { name: 'real_parent', type: { kind: 'ptr', target: task }, bitOffset: 128, bitfieldSize: 0 },
-    { name: 'tgid', type: pid, bitOffset: 192, bitfieldSize: 0 },
-    { name: 'pid', type: pid, bitOffset: 224, bitfieldSize: 0 },
-  );
-  return decodeBtf(encodeBtf([task]).bytes);
 }
 
 const Val = struct('val_t', { id: u64, count: u32 });
@@ -96,7 +82,7 @@ function asInObject(insns: readonly Instruction[]): Instruction[] {
 }
 
 test('writeObject round trip: sections, symbols, relocations, .BTF and .BTF.ext read back with the project readers', () => {
-  const btf = fakeKernelBtf();
+  const btf = relocatedTaskBtf();
   const compiled = programs(btf);
   const elf = writeObject([compiled[0], compiled[1], { program: compiled[2], target: 'sys_enter' }], { btf });
   const sections = readElfSections(elf);
@@ -300,7 +286,7 @@ function readelfRelocations(file: string): string[] {
 }
 
 (llvmMissing === null ? test : test.skip)('llvm-readelf and llvm-objdump read the written object as our instructions, sections and relocations', () => {
-  const btf = fakeKernelBtf();
+  const btf = relocatedTaskBtf();
   const compiled = programs(btf);
   withDir((dir) => {
     const file = path.join(dir, 'x.o');
@@ -465,7 +451,7 @@ const bpftoolPath = tool('bpftool') ?? (spawnSync('/usr/sbin/bpftool', ['version
 if (bpftoolPath === undefined) console.log('skip: elf-writer bpftool btf dump: bpftool not installed');
 
 (bpftoolPath === undefined ? test.skip : test)('bpftool btf dump file (libbpf\'s BTF parser) prints the maps, FUNCs and DATASECs of the written object', () => {
-  const btf = fakeKernelBtf();
+  const btf = relocatedTaskBtf();
   const [count, sock, core] = programs(btf);
   const withSub = compile(program('withsub', 'socket_filter', ($) => {
     const twice = $.func('twice', [u64], u64, (_, x) => x.add(x));

@@ -10,9 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { Call, Exit, Mov, R0, R1, encodeBtf, decodeBtf, type Btf, type Type } from 'ebpf-bytecode-utils';
-import { BpfIterNum, bpfIterNumNew, compile, kfuncDecl, program, s32, simulate, u32, u64, type CompiledProgram } from '../../src/dsl/index.js';
+import { BpfIterNum, bpfIterNumNew, compile, program, s32, simulate, u32, type CompiledProgram } from '../../src/dsl/index.js';
 import { Interpreter, InterpreterError } from '../../verifier-sim/index.js';
 import { numRuns } from '../support/num-runs.js';
+import { taskLookupScore } from '../support/kfunc-fixtures.js';
 
 const TGID_OFFSET = 12;
 
@@ -120,28 +121,12 @@ test('bpf_iter_num_new: 0, -EINVAL (start > end), -E2BIG (more than BPF_MAX_LOOP
   }
 });
 
-const taskFromPid = kfuncDecl('bpf_task_from_pid', [s32], 'ptr');
-const taskAcquire = kfuncDecl('bpf_task_acquire', ['ptr'], 'ptr');
-const taskRelease = kfuncDecl('bpf_task_release', ['ptr'], 'void');
-
 /** The kernel test's task program: 0 when the lookup fails, else 1 + (tgid read back ? 10) + (acquire ? 100). */
 function taskProgram(pid: number): CompiledProgram {
   return compile(program('task', 'sched_cls', ($) => {
     $.kfuncIn(btf);
     $.kfunc('bpf_rcu_read_lock');
-    const out = $.let(u32, 0);
-    const task = $.let(u64, $.kfunc(taskFromPid, pid));
-    $.if(task.ne(0n), () => {
-      out.set(1);
-      const tgid = $.kernel(task, 'task_struct', btf).field('tgid').value().cast(u32);
-      $.if(tgid.eq(pid), () => out.set(out.add(10)));
-      const again = $.let(u64, $.kfunc(taskAcquire, task));
-      $.if(again.ne(0n), () => {
-        out.set(out.add(100));
-        $.kfunc(taskRelease, again);
-      });
-      $.kfunc(taskRelease, task);
-    });
+    const out = taskLookupScore($, pid, btf);
     $.kfunc('bpf_rcu_read_unlock');
     return out;
   }));

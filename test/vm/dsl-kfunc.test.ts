@@ -7,27 +7,17 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync, unlinkSync } from 'node:fs';
-import { compile, kfuncDecl, kfuncPrototype, loadCompiled, s32, tracingProgram, u32, u64 } from '../../src/dsl/index.js';
+import { compile, loadCompiled, s32, tracingProgram, u32, u64 } from '../../src/dsl/index.js';
 import { closeFd } from '../../syscalls/close-fd.js';
 import { MapElemAccess } from '../../syscalls/map-elem.js';
 import { rawTracepointOpen } from '../../syscalls/raw-tracepoint-open.js';
+import { missingKfunc, taskAcquire, taskFromPid, taskRelease } from '../support/kfunc-fixtures.js';
 
 const test = suite('vm dsl kfuncs');
 const inVm = process.env.TSBPF_IN_VM === '1';
 const needed = ['bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_task_from_pid', 'bpf_task_acquire', 'bpf_task_release', 'bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy'];
 
-function missingKfunc(): string | null {
-  for (const n of needed) {
-    try {
-      kfuncPrototype(n);
-    } catch (err) {
-      return (err as Error).message;
-    }
-  }
-  return null;
-}
-
-const reason = inVm ? missingKfunc() : 'not inside the test VM (TSBPF_IN_VM is not 1; run `node test/vm/run.js --kernel 6.12 vm/dsl-kfunc`)';
+const reason = inVm ? missingKfunc(needed) : 'not inside the test VM (TSBPF_IN_VM is not 1; run `node test/vm/run.js --kernel 6.12 vm/dsl-kfunc`)';
 function register(name: string, fn: () => void): void {
   if (reason === null) test(name, fn);
   else {
@@ -35,10 +25,6 @@ function register(name: string, fn: () => void): void {
     test.skip(name, fn);
   }
 }
-
-const taskFromPid = kfuncDecl('bpf_task_from_pid', [s32], 'ptr');
-const taskAcquire = kfuncDecl('bpf_task_acquire', ['ptr'], 'ptr');
-const taskRelease = kfuncDecl('bpf_task_release', ['ptr'], 'void');
 
 register('fentry do_unlinkat: task kfuncs on our own tgid under bpf_rcu_read_lock, and an iterNum sum', () => {
   const missing = `/tmp/tsbpf-vm-kfunc-missing-${process.pid}`;

@@ -20,7 +20,7 @@ import { widenImpreciseScalars } from './state-equivalence.js';
 import { linkageAt } from './func-info.js';
 import type { VerifierEnv } from './verifier-env.js';
 import { RejectError } from './verifier-error.js';
-import { copyState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
+import { callerFrame, copyState, enterFrame, zeroBounds, type Checkpoint, type VerifierState } from './verifier-state.js';
 
 /** Helper ids of the synchronous callback-calling helpers (`is_sync_callback_calling_function`). */
 const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([
@@ -124,7 +124,7 @@ export function pushCallbackCall(env: VerifierEnv, helperId: number, mapType: st
   if (st.parent !== null) st.parent.branches++;
   const depth = st.callers.length;
   if (depth + 1 >= MAX_CALL_FRAMES) reject(env, `the call stack of ${depth + 2} frames is too deep`);
-  const caller: FrameState = { regs: st.regs, stack: st.stack, allocatedStack: st.allocatedStack, callsite: st.callsite, callbackDepth: st.callbackDepth, callbackRange: st.callbackRange };
+  const caller = callerFrame(st);
   const regs: RegState[] = [];
   for (let i = 0; i <= 10; i++) regs.push(notInit());
   // Set field by field: a spread would give this register a hidden class of its own.
@@ -148,13 +148,7 @@ export function pushCallbackCall(env: VerifierEnv, helperId: number, mapType: st
     }
     regs[4] = copyReg(caller.regs[3]);
   }
-  st.callers = [...st.callers, caller];
-  st.regs = regs;
-  st.stack = [];
-  st.allocatedStack = 0;
-  st.callsite = idx;
-  st.callbackDepth = 0;
-  st.callbackRange = ZERO_OR_ONE;
+  enterFrame(st, caller, regs, idx, ZERO_OR_ONE);
   st.callbackUnrollDepth++;
   caller.callbackDepth++;
   cur.callbackDepth = 0;

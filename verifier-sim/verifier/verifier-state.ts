@@ -244,6 +244,26 @@ export function copyState(s: VerifierState): VerifierState {
   return { regs: f.regs, stack: f.stack, allocatedStack: f.allocatedStack, callsite: f.callsite, callbackDepth: f.callbackDepth, callbackRange: f.callbackRange, callers, parent: s.parent, callbackUnrollDepth: s.callbackUnrollDepth, mayGotoDepth: s.mayGotoDepth, dfsDepth: s.dfsDepth, refs: s.refs, activeRcuLock: s.activeRcuLock, history: s.history.slice(), firstInsn: s.firstInsn, lastInsn: s.lastInsn };
 }
 
+/** The current innermost frame of `s` as a caller frame (sharing its registers and stack). */
+export function callerFrame(s: VerifierState): FrameState {
+  return { regs: s.regs, stack: s.stack, allocatedStack: s.allocatedStack, callsite: s.callsite, callbackDepth: s.callbackDepth, callbackRange: s.callbackRange };
+}
+
+/**
+ * Enters a callee frame (the frame switch of `setup_func_call`): `caller` (from
+ * {@link callerFrame}) is pushed, and the innermost frame gets `regs`, an empty stack, call site
+ * `callsite`, callback depth 0 and `callbackRange` (null for a plain subprogram call).
+ */
+export function enterFrame(s: VerifierState, caller: FrameState, regs: RegState[], callsite: number, callbackRange: CallbackRange | null): void {
+  s.callers = [...s.callers, caller];
+  s.regs = regs;
+  s.stack = [];
+  s.allocatedStack = 0;
+  s.callsite = callsite;
+  s.callbackDepth = 0;
+  s.callbackRange = callbackRange;
+}
+
 /** Grows the stack to at least `size` bytes (`grow_stack_state`). */
 export function growStack(s: FrameState, size: number): void {
   const n = Math.ceil(size / 8);

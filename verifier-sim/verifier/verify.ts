@@ -47,7 +47,7 @@ import { isIterNextCall, iterActiveAt, iterActiveDepthsDiffer } from './iterator
 import { checkTracingAttach } from './tracing-context.js';
 import { checkCallbackReturn, checkPseudoFuncLoad, isSyncCallbackCall, widenAfterCallback } from './callbacks.js';
 import { linkageAt } from './func-info.js';
-import { copyState, initialState, snapshotState, zeroBounds, type Checkpoint, type FrameState, type VerifierState } from './verifier-state.js';
+import { callerFrame, copyState, enterFrame, initialState, snapshotState, zeroBounds, type Checkpoint, type VerifierState } from './verifier-state.js';
 import { notInit } from './register-state.js';
 import { HIST_STRIDE, pushHistory } from './insn-history.js';
 import { markAllScalarsImprecise, markAllScalarsPrecise, propagatePrecision } from './precision.js';
@@ -179,15 +179,9 @@ function checkFuncCall(env: VerifierEnv, slot: Slot): number {
   regs[10].frameno = depth + 1;
   zeroBounds(regs[10]);
   scratchAll(env);
-  const caller: FrameState = { regs: cur.regs, stack: cur.stack, allocatedStack: cur.allocatedStack, callsite: cur.callsite, callbackDepth: cur.callbackDepth, callbackRange: cur.callbackRange };
+  const caller = callerFrame(cur);
   for (let i = 0; i <= 5; i++) caller.regs[i] = notInit();
-  cur.callers = [...cur.callers, caller];
-  cur.regs = regs;
-  cur.stack = [];
-  cur.allocatedStack = 0;
-  cur.callsite = idx;
-  cur.callbackDepth = 0;
-  cur.callbackRange = null;
+  enterFrame(cur, caller, regs, idx, null);
   if (env.log.enabled) {
     env.log.write(`caller:\n${formatState(caller, env.maps, 0x7ff, ALL_SLOTS, depth)}${formatRefs(cur.refs, caller)}\n`);
     env.log.write(`callee:\n${formatState(cur, env.maps, 0x7ff, ALL_SLOTS, depth + 1)}${formatRefs(cur.refs, cur)}\n`);

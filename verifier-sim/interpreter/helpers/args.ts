@@ -6,12 +6,31 @@
 import { InterpreterError } from '../errors.js';
 import type { SimMap } from '../maps/sim-map.js';
 import type { Located } from '../memory.js';
+import type { PacketState } from '../context/packet-state.js';
 import type { Region } from '../region.js';
 import type { HelperContext } from './helper-context.js';
 
 /** Register `r` as an unsigned 64-bit bigint. */
 export function argU64(h: HelperContext, r: number): bigint {
   return (BigInt(h.hi[r] >>> 0) << 32n) | BigInt(h.lo[r] >>> 0);
+}
+
+/** The packet of the program's context (R1) when it is of `kind`; an InterpreterError naming `helper` otherwise. */
+export function argPacket(h: HelperContext, kind: 'skb' | 'xdp', helper: string): PacketState {
+  const p = h.packet;
+  if (p === null || p.kind !== kind) throw new InterpreterError('helper_args', h.insn, `${helper}: the program has no ${kind} packet`, { helper });
+  return p;
+}
+
+/**
+ * The instruction slot of the callback function in register `r` (an `ld_imm64` with
+ * `BPF_PSEUDO_FUNC`); an InterpreterError naming `helper` when `r` holds anything else.
+ */
+export function argCallback(h: HelperContext, r: number, helper: string): number {
+  const t = h.tag[r];
+  const fn = t === 0 ? undefined : h.memory.regions[t];
+  if (fn === undefined || fn.kind !== 'func') throw new InterpreterError('helper_args', h.insn, `${helper}: R${r} is not a callback function (ld_imm64 with BPF_PSEUDO_FUNC)`, { helper });
+  return fn.funcSlot;
 }
 
 /** Low 32 bits of register `r`, unsigned. */

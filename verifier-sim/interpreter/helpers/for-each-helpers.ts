@@ -6,7 +6,7 @@
 
 import { Errno } from '../errno.js';
 import { InterpreterError } from '../errors.js';
-import { argMap, argU64, setR0 } from './args.js';
+import { argCallback, argMap, argU64, setR0 } from './args.js';
 import type { HelperFn } from './helper-context.js';
 
 /** Map types whose elements the helper walks (those with `map_for_each_callback`). */
@@ -22,9 +22,7 @@ const WALKABLE: ReadonlySet<string> = new Set(['array', 'percpu_array', 'hash', 
 export const bpfForEachMapElem: HelperFn = (h) => {
   const map = argMap(h, 1, 'bpf_for_each_map_elem');
   if (!WALKABLE.has(map.type)) throw new InterpreterError('helper_args', h.insn, `bpf_for_each_map_elem: map '${map.name}' of type ${map.type} cannot be walked`, { helper: 'bpf_for_each_map_elem' });
-  const t = h.tag[2];
-  const fn = t === 0 ? undefined : h.memory.regions[t];
-  if (fn === undefined || fn.kind !== 'func') throw new InterpreterError('helper_args', h.insn, 'bpf_for_each_map_elem: R2 is not a callback function (ld_imm64 with BPF_PSEUDO_FUNC)', { helper: 'bpf_for_each_map_elem' });
+  const callback = argCallback(h, 2, 'bpf_for_each_map_elem');
   if (argU64(h, 4) !== 0n) {
     setR0(h, -Errno.EINVAL);
     return;
@@ -42,7 +40,7 @@ export const bpfForEachMapElem: HelperFn = (h) => {
     args[7] = valueRegion.baseHi;
     args[8] = valueRegion.id;
     visited++;
-    h.invoke(fn.funcSlot, args);
+    h.invoke(callback, args);
     if (h.lo[0] !== 0 || h.hi[0] !== 0) break;
   }
   setR0(h, visited);

@@ -4,8 +4,7 @@
  */
 
 import { Errno } from '../errno.js';
-import { InterpreterError } from '../errors.js';
-import { argSize, argU64, setR0 } from './args.js';
+import { argCallback, argSize, argU64, setR0 } from './args.js';
 import type { HelperFn } from './helper-context.js';
 
 /** Most iterations `bpf_loop` accepts (`BPF_MAX_LOOPS`, 8 Mi). */
@@ -17,9 +16,7 @@ export const MAX_LOOPS = 1 << 23;
  */
 export const bpfLoop: HelperFn = (h) => {
   const nr = argSize(h, 1);
-  const t = h.tag[2];
-  const fn = t === 0 ? undefined : h.memory.regions[t];
-  if (fn === undefined || fn.kind !== 'func') throw new InterpreterError('helper_args', h.insn, 'bpf_loop: R2 is not a callback function (ld_imm64 with BPF_PSEUDO_FUNC)', { helper: 'bpf_loop' });
+  const callback = argCallback(h, 2, 'bpf_loop');
   if (argU64(h, 4) !== 0n) {
     setR0(h, -Errno.EINVAL);
     return;
@@ -34,7 +31,7 @@ export const bpfLoop: HelperFn = (h) => {
   const args = [0, 0, 0, ctxLo, ctxHi, ctxTag];
   for (let i = 0; i < nr; i++) {
     args[0] = i;
-    h.invoke(fn.funcSlot, args);
+    h.invoke(callback, args);
     if (h.lo[0] !== 0 || h.hi[0] !== 0) {
       setR0(h, i + 1);
       return;

@@ -4,10 +4,9 @@
  * @module
  */
 
-import { syncPacketRegion, type PacketState } from '../context/packet-state.js';
+import { syncPacketRegion } from '../context/packet-state.js';
 import { Errno } from '../errno.js';
-import { InterpreterError } from '../errors.js';
-import { argMem, argSize, argU32, setR0 } from './args.js';
+import { argMem, argPacket, argSize, argU32, setR0 } from './args.js';
 import type { HelperContext, HelperFn } from './helper-context.js';
 
 /** Ethernet header length: the least the kernel leaves between `data` and `data_end`. */
@@ -15,15 +14,9 @@ const ETH_HLEN = 14;
 /** Largest metadata area `bpf_xdp_adjust_meta` allows (`xdp_metalen_invalid`: a u8 length, 4-byte aligned). */
 const META_MAX = 252;
 
-function packetOf(h: HelperContext, kind: 'skb' | 'xdp', helper: string): PacketState {
-  const p = h.packet;
-  if (p === null || p.kind !== kind) throw new InterpreterError('helper_args', h.insn, `${helper}: the program has no ${kind} packet`, { helper });
-  return p;
-}
-
 /** `long bpf_skb_load_bytes(skb, offset, to, len)`: copies from the packet at `data + offset`. */
 export const skbLoadBytes: HelperFn = (h) => {
-  const p = packetOf(h, 'skb', 'bpf_skb_load_bytes');
+  const p = argPacket(h, 'skb', 'bpf_skb_load_bytes');
   const offset = argU32(h, 2);
   const len = argSize(h, 4);
   const dst = argMem(h, 3, len, 'write', 'bpf_skb_load_bytes');
@@ -38,7 +31,7 @@ export const skbLoadBytes: HelperFn = (h) => {
 
 /** `long bpf_xdp_adjust_head(xdp, delta)`: moves `data` by `delta` (negative grows the packet). */
 export const xdpAdjustHead: HelperFn = (h) => {
-  const p = packetOf(h, 'xdp', 'bpf_xdp_adjust_head');
+  const p = argPacket(h, 'xdp', 'bpf_xdp_adjust_head');
   const delta = h.lo[2];
   const metaLen = p.data - p.meta;
   const data = p.data + delta;
@@ -55,7 +48,7 @@ export const xdpAdjustHead: HelperFn = (h) => {
 
 /** `long bpf_xdp_adjust_tail(xdp, delta)`: moves `data_end` by `delta`; new bytes are zeroed. */
 export const xdpAdjustTail: HelperFn = (h) => {
-  const p = packetOf(h, 'xdp', 'bpf_xdp_adjust_tail');
+  const p = argPacket(h, 'xdp', 'bpf_xdp_adjust_tail');
   const delta = h.lo[2];
   const end = p.end + delta;
   if (end > p.ceiling || end - p.data < ETH_HLEN) {
@@ -70,7 +63,7 @@ export const xdpAdjustTail: HelperFn = (h) => {
 
 /** `long bpf_xdp_adjust_meta(xdp, delta)`: moves `data_meta` (`-EACCES` unless the area is 4-byte aligned and at most 252 bytes). */
 export const xdpAdjustMeta: HelperFn = (h) => {
-  const p = packetOf(h, 'xdp', 'bpf_xdp_adjust_meta');
+  const p = argPacket(h, 'xdp', 'bpf_xdp_adjust_meta');
   const meta = p.meta + h.lo[2];
   if (meta < p.floor || meta > p.data) {
     setR0(h, -Errno.EINVAL);

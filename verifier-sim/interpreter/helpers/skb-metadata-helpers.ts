@@ -8,11 +8,9 @@
  * @module
  */
 
-import type { PacketState } from '../context/packet-state.js';
 import { SkBuff } from '../context/skb-context.js';
 import { Errno } from '../errno.js';
-import { InterpreterError } from '../errors.js';
-import { argU32, argU64, setR0 } from './args.js';
+import { argPacket, argU32, argU64, setR0 } from './args.js';
 import type { HelperContext, HelperFn } from './helper-context.js';
 
 /** `TC_ACT_SHOT`, `TC_ACT_REDIRECT`, `XDP_ABORTED`, `XDP_REDIRECT`. */
@@ -29,21 +27,15 @@ const PACKET_OTHERHOST = 3;
 /** `sizeof(struct bpf_redir_neigh)`. */
 const REDIR_NEIGH_SIZE = 20;
 
-function skbOf(h: HelperContext, helper: string): PacketState {
-  const p = h.packet;
-  if (p === null || p.kind !== 'skb') throw new InterpreterError('helper_args', h.insn, `${helper}: the program has no skb packet`, { helper });
-  return p;
-}
-
 /** `s64 bpf_csum_update(skb, csum)`: `-ENOTSUPP` unless `ip_summed` is `CHECKSUM_COMPLETE`, which the simulated skb never is. */
 export const csumUpdate: HelperFn = (h) => {
-  skbOf(h, 'bpf_csum_update');
+  argPacket(h, 'skb', 'bpf_csum_update');
   setR0(h, -Errno.ENOTSUPP);
 };
 
 /** `long bpf_csum_level(skb, level)`: query (0), increment (1), decrement (2) or reset (3) the `CHECKSUM_UNNECESSARY` level. */
 export const csumLevel: HelperFn = (h) => {
-  const p = skbOf(h, 'bpf_csum_level');
+  const p = argPacket(h, 'skb', 'bpf_csum_level');
   const level = argU64(h, 2);
   switch (level) {
     case 0n: return setR0(h, p.csumLevel ?? -Errno.EACCES);
@@ -63,21 +55,21 @@ export const csumLevel: HelperFn = (h) => {
 
 /** `long bpf_set_hash(skb, hash)`: `skb->hash` (read back through `__sk_buff.hash`). */
 export const setHash: HelperFn = (h) => {
-  skbOf(h, 'bpf_set_hash');
+  argPacket(h, 'skb', 'bpf_set_hash');
   new DataView(h.ctx.bytes.buffer, h.ctx.bytes.byteOffset).setUint32(SkBuff.hash, argU32(h, 2), true);
   setR0(h, 0);
 };
 
 /** `long bpf_set_hash_invalid(skb)`: clears `skb->hash`. */
 export const setHashInvalid: HelperFn = (h) => {
-  skbOf(h, 'bpf_set_hash_invalid');
+  argPacket(h, 'skb', 'bpf_set_hash_invalid');
   new DataView(h.ctx.bytes.buffer, h.ctx.bytes.byteOffset).setUint32(SkBuff.hash, 0, true);
   setR0(h, 0);
 };
 
 /** `long bpf_skb_change_type(skb, type)`: sets `pkt_type` when both old and new are at most `PACKET_OTHERHOST`. */
 export const skbChangeType: HelperFn = (h) => {
-  skbOf(h, 'bpf_skb_change_type');
+  argPacket(h, 'skb', 'bpf_skb_change_type');
   const view = new DataView(h.ctx.bytes.buffer, h.ctx.bytes.byteOffset);
   const type = argU32(h, 2);
   if (view.getUint32(SkBuff.pkt_type, true) > PACKET_OTHERHOST || type > PACKET_OTHERHOST) return setR0(h, -Errno.EINVAL);
@@ -87,7 +79,7 @@ export const skbChangeType: HelperFn = (h) => {
 
 /** `u32 bpf_get_route_realm(skb)`: the route's `tclassid`; the simulated skb has no route, so 0. */
 export const getRouteRealm: HelperFn = (h) => {
-  skbOf(h, 'bpf_get_route_realm');
+  argPacket(h, 'skb', 'bpf_get_route_realm');
   setR0(h, 0);
 };
 

@@ -9,8 +9,7 @@
 
 import type { PacketState } from '../context/packet-state.js';
 import { Errno } from '../errno.js';
-import { InterpreterError } from '../errors.js';
-import { argMem, argSize, argU32, argU64, setR0 } from './args.js';
+import { argMem, argPacket, argSize, argU32, argU64, setR0 } from './args.js';
 import { csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub, csumFrom32to16 } from './checksum.js';
 import type { HelperContext, HelperFn } from './helper-context.js';
 
@@ -26,12 +25,6 @@ const CSUM_MANGLED_0 = 0xffff;
 /** `INT_MAX`. */
 const INT_MAX = 0x7fffffff;
 
-function skbOf(h: HelperContext, helper: string): PacketState {
-  const p = h.packet;
-  if (p === null || p.kind !== 'skb') throw new InterpreterError('helper_args', h.insn, `${helper}: the program has no skb packet`, { helper });
-  return p;
-}
-
 /** `bpf_try_make_writable(skb, len)` on a linear skb: whether `len` bytes from `data` exist (u32 arithmetic). */
 function writable(p: PacketState, len: number): boolean {
   return (len >>> 0) <= p.end - p.data;
@@ -39,7 +32,7 @@ function writable(p: PacketState, len: number): boolean {
 
 /** `long bpf_skb_store_bytes(skb, offset, from, len, flags)`: copies into the packet at `data + offset`. */
 export const skbStoreBytes: HelperFn = (h) => {
-  const p = skbOf(h, 'bpf_skb_store_bytes');
+  const p = argPacket(h, 'skb', 'bpf_skb_store_bytes');
   const offset = argU32(h, 2);
   const len = argSize(h, 4);
   const src = argMem(h, 3, len, 'read', 'bpf_skb_store_bytes');
@@ -63,26 +56,33 @@ function storeChecksumField(p: PacketState, offset: number, v: number): void {
   p.region.bytes[at + 1] = (v >> 8) & 0xff;
 }
 
+/** The arguments of `bpf_l3_csum_replace`/`bpf_l4_csum_replace(skb, offset, from, to, flags)`. */
+function csumReplaceArgs(h: HelperContext, helper: string): { p: PacketState; offset: number; from: bigint; to: bigint; flags: bigint } {
+  return { p: argPacket(h, 'skb', helper), offset: argU32(h, 2), from: argU64(h, 3), to: argU64(h, 4), flags: argU64(h, 5) };
+}
+
+/**
+ * `sum` after `from` is replaced by `to` in a field of `flags & BPF_F_HDR_FIELD_MASK` bytes (0:
+ * `to` is a checksum difference and `from` must be 0), or null for -EINVAL. `widen2`: a 2-byte
+ * field goes through csum_replace4 (inet_proto_csum_replace2 widens the values, l3 does not).
+ */
+function replacedChecksum(sum: number, from: bigint, to: bigint, flags: bigint, widen2: boolean): number | null {
+  switch (flags & BPF_F_HDR_FIELD_MASK) {
+    case 0n: return from !== 0n ? null : csumReplaceByDiff(sum, Number(to & 0xffffffffn));
+    case 2n: return (widen2 ? csumReplace4 : csumReplace2)(sum, Number(from & 0xffffn), Number(to & 0xffffn));
+    case 4n: return csumReplace4(sum, Number(from & 0xffffffffn), Number(to & 0xffffffffn));
+    default: return null;
+  }
+}
+
 /** `long bpf_l3_csum_replace(skb, offset, from, to, flags)`: incremental update of a header checksum. */
 export const l3CsumReplace: HelperFn = (h) => {
-  const p = skbOf(h, 'bpf_l3_csum_replace');
-  const offset = argU32(h, 2);
-  const from = argU64(h, 3);
-  const to = argU64(h, 4);
-  const flags = argU64(h, 5);
+  const { p, offset, from, to, flags } = csumReplaceArgs(h, 'bpf_l3_csum_replace');
   if ((flags & ~BPF_F_HDR_FIELD_MASK) !== 0n) return setR0(h, -Errno.EINVAL);
   const sum = checksumField(p, offset);
   if (sum === null) return setR0(h, -Errno.EFAULT);
-  let next: number;
-  switch (flags & BPF_F_HDR_FIELD_MASK) {
-    case 0n:
-      if (from !== 0n) return setR0(h, -Errno.EINVAL);
-      next = csumReplaceByDiff(sum, Number(to & 0xffffffffn));
-      break;
-    case 2n: next = csumReplace2(sum, Number(from & 0xffffn), Number(to & 0xffffn)); break;
-    case 4n: next = csumReplace4(sum, Number(from & 0xffffffffn), Number(to & 0xffffffffn)); break;
-    default: return setR0(h, -Errno.EINVAL);
-  }
+  const next = replacedChecksum(sum, from, to, flags, false);
+  if (next === null) return setR0(h, -Errno.EINVAL);
   storeChecksumField(p, offset, next);
   setR0(h, 0);
 };
@@ -93,27 +93,14 @@ export const l3CsumReplace: HelperFn = (h) => {
  * `ip_summed` = `CHECKSUM_NONE`, `BPF_F_PSEUDO_HDR` changes nothing else.
  */
 export const l4CsumReplace: HelperFn = (h) => {
-  const p = skbOf(h, 'bpf_l4_csum_replace');
-  const offset = argU32(h, 2);
-  const from = argU64(h, 3);
-  const to = argU64(h, 4);
-  const flags = argU64(h, 5);
+  const { p, offset, from, to, flags } = csumReplaceArgs(h, 'bpf_l4_csum_replace');
   if ((flags & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) !== 0n) return setR0(h, -Errno.EINVAL);
   const sum = checksumField(p, offset);
   if (sum === null) return setR0(h, -Errno.EFAULT);
   const mmzero = (flags & BPF_F_MARK_MANGLED_0) !== 0n;
   if (mmzero && (flags & BPF_F_MARK_ENFORCE) === 0n && sum === 0) return setR0(h, 0);
-  let next: number;
-  switch (flags & BPF_F_HDR_FIELD_MASK) {
-    case 0n:
-      if (from !== 0n) return setR0(h, -Errno.EINVAL);
-      next = csumReplaceByDiff(sum, Number(to & 0xffffffffn));
-      break;
-    // inet_proto_csum_replace2 widens the 16-bit values and calls csum_replace4
-    case 2n: next = csumReplace4(sum, Number(from & 0xffffn), Number(to & 0xffffn)); break;
-    case 4n: next = csumReplace4(sum, Number(from & 0xffffffffn), Number(to & 0xffffffffn)); break;
-    default: return setR0(h, -Errno.EINVAL);
-  }
+  let next = replacedChecksum(sum, from, to, flags, true);
+  if (next === null) return setR0(h, -Errno.EINVAL);
   if (mmzero && next === 0) next = CSUM_MANGLED_0;
   storeChecksumField(p, offset, next);
   setR0(h, 0);
@@ -135,7 +122,7 @@ export const csumDiff: HelperFn = (h) => {
 
 /** `long bpf_skb_load_bytes_relative(skb, offset, to, len, start_header)`: from the MAC (0) or network (1) header. */
 export const skbLoadBytesRelative: HelperFn = (h) => {
-  const p = skbOf(h, 'bpf_skb_load_bytes_relative');
+  const p = argPacket(h, 'skb', 'bpf_skb_load_bytes_relative');
   const offset = argU32(h, 2);
   const len = argSize(h, 4);
   const dst = argMem(h, 3, len, 'write', 'bpf_skb_load_bytes_relative');
@@ -151,6 +138,6 @@ export const skbLoadBytesRelative: HelperFn = (h) => {
 
 /** `long bpf_skb_pull_data(skb, len)`: the simulated skb is linear, so only a length beyond the packet fails (`-ENOMEM`). */
 export const skbPullData: HelperFn = (h) => {
-  const p = skbOf(h, 'bpf_skb_pull_data');
+  const p = argPacket(h, 'skb', 'bpf_skb_pull_data');
   setR0(h, writable(p, argU32(h, 2)) ? 0 : -Errno.ENOMEM);
 };

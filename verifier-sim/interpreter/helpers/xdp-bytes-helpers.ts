@@ -7,15 +7,8 @@
 
 import type { PacketState } from '../context/packet-state.js';
 import { Errno } from '../errno.js';
-import { InterpreterError } from '../errors.js';
-import { argMem, argSize, argU32, setR0 } from './args.js';
+import { argMem, argPacket, argSize, argU32, setR0 } from './args.js';
 import type { HelperContext, HelperFn } from './helper-context.js';
-
-function xdpOf(h: HelperContext, helper: string): PacketState {
-  const p = h.packet;
-  if (p === null || p.kind !== 'xdp') throw new InterpreterError('helper_args', h.insn, `${helper}: the program has no xdp packet`, { helper });
-  return p;
-}
 
 /** `bpf_xdp_pointer`'s verdict: 0 when `[offset, offset + len)` lies in the packet, else the negative errno. */
 function xdpRangeError(p: PacketState, offset: number, len: number): number {
@@ -26,7 +19,7 @@ function xdpRangeError(p: PacketState, offset: number, len: number): number {
 
 /** `long bpf_xdp_load_bytes(xdp_md, offset, buf, len)`. */
 export const xdpLoadBytes: HelperFn = (h) => {
-  const p = xdpOf(h, 'bpf_xdp_load_bytes');
+  const p = argPacket(h, 'xdp', 'bpf_xdp_load_bytes');
   const offset = argU32(h, 2);
   const len = argSize(h, 4);
   const dst = argMem(h, 3, len, 'write', 'bpf_xdp_load_bytes');
@@ -38,7 +31,7 @@ export const xdpLoadBytes: HelperFn = (h) => {
 
 /** `long bpf_xdp_store_bytes(xdp_md, offset, buf, len)`. */
 export const xdpStoreBytes: HelperFn = (h) => {
-  const p = xdpOf(h, 'bpf_xdp_store_bytes');
+  const p = argPacket(h, 'xdp', 'bpf_xdp_store_bytes');
   const offset = argU32(h, 2);
   const len = argSize(h, 4);
   const src = argMem(h, 3, len, 'read', 'bpf_xdp_store_bytes');
@@ -50,6 +43,6 @@ export const xdpStoreBytes: HelperFn = (h) => {
 
 /** `u64 bpf_xdp_get_buff_len(xdp_md)`: `data_end - data` (no fragments). */
 export const xdpGetBuffLen: HelperFn = (h) => {
-  const p = xdpOf(h, 'bpf_xdp_get_buff_len');
+  const p = argPacket(h, 'xdp', 'bpf_xdp_get_buff_len');
   setR0(h, p.end - p.data);
 };
