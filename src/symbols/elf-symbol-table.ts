@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { ElfError, readElfSections } from '../elf/elf-sections.js';
 import { elfSymbolNameEnd, forEachElfSymbolEntry, STT_FUNC, STT_GNU_IFUNC } from '../elf/elf-symbol-entries.js';
 import type { ResolvedSymbol } from './resolved-symbol.js';
+import { floorIndex } from './floor-index.js';
 
 /** One `PT_LOAD` program header. */
 export interface LoadSegment {
@@ -110,18 +111,7 @@ export class ElfSymbolTable {
    */
   lookup(vaddr: number): ResolvedSymbol | undefined {
     const S = this.starts;
-    let lo = 0;
-    let hi = this.size - 1;
-    let k = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (S[mid] <= vaddr) {
-        k = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const k = floorIndex(S, this.size, vaddr);
     if (k < 0) return undefined;
     const size = this.sizes[k];
     if (size !== 0 && vaddr >= S[k] + size) return undefined;

@@ -6,6 +6,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import type { ResolvedSymbol } from './resolved-symbol.js';
+import { floorIndex } from './floor-index.js';
 
 /** The perf map file of process `pid`. */
 export function perfMapPath(pid: number): string {
@@ -48,18 +49,7 @@ export class PerfMap {
   /** The entry containing `address`, or undefined. */
   lookup(address: number): ResolvedSymbol | undefined {
     const S = this.starts;
-    let lo = 0;
-    let hi = this.size - 1;
-    let k = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (S[mid] <= address) {
-        k = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const k = floorIndex(S, this.size, address);
     if (k < 0 || address >= this.ends[k]) return undefined;
     return { name: this.names[k], offset: BigInt(address - S[k]), module: this.path };
   }
